@@ -1,0 +1,56 @@
+# Handoff: `make demo` serves the portal locally, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test lint typecheck pytest serve install install-dev assets clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# plotly.js comes from the installed plotly package, never from a CDN.
+assets: $(VENV)/.installed
+	DJANGO_DEBUG=1 $(MANAGE) vendor_assets
+
+demo: install assets
+	DJANGO_DEBUG=1 $(MANAGE) migrate --noinput
+	DJANGO_DEBUG=1 $(MANAGE) seed_demo
+	@echo "Serving Handoff on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
+	DJANGO_DEBUG=1 $(MANAGE) runserver $(HOST):$(PORT)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install-dev
+	DJANGO_DEBUG=1 $(BIN)/mypy portal registry feedback
+
+pytest: install-dev assets
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+# Production-like: gunicorn + a Celery worker + beat, against DATABASE_URL and REDIS_URL.
+serve: install assets
+	$(MANAGE) migrate --noinput
+	$(MANAGE) collectstatic --noinput
+	$(BIN)/honcho start -f Procfile
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,53 @@
+"""Login with throttled failures.
+
+Failures are counted per (client address, username) in the cache. Past the limit the form
+refuses before checking the password, and the answer never says whether the user exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.cache import cache
+from django.http import HttpRequest
+
+logger = logging.getLogger("handoff.login")
+
+
+def _failure_key(request: HttpRequest | None, username: str) -> str:
+    address = request.META.get("REMOTE_ADDR", "") if request else ""
+    digest = hashlib.sha256(f"{address}|{username.lower()}".encode()).hexdigest()
+    return f"login-failures:{digest}"
+
+
+class ThrottledAuthenticationForm(AuthenticationForm):
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "throttled": "Too many failed sign-ins. Wait a few minutes and try again.",
+    }
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username") or ""
+        key = _failure_key(self.request, username)
+        if cache.get(key, 0) >= settings.LOGIN_FAILURE_LIMIT:
+            logger.warning("login throttled for %r", username)
+            raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            cache.add(key, 0, timeout=settings.LOGIN_FAILURE_WINDOW)
+            cache.incr(key)
+            logger.warning("failed login for %r", username)
+            raise
+
+
+class LoginView(auth_views.LoginView):
+    form_class = ThrottledAuthenticationForm
+    template_name = "portal/login.html"
+    redirect_authenticated_user = True

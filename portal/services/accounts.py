@@ -1,0 +1,69 @@
+"""People, roles and teams."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils.text import slugify
+
+from portal.models import Team
+from portal.roles import Role
+from portal.services.audit import record_event
+
+
+@transaction.atomic
+def create_user(
+    *,
+    username: str,
+    password: str | None,
+    roles: Iterable[Role] = (),
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+) -> Any:
+    """Create a person holding ``roles``."""
+    user = get_user_model().objects.create_user(
+        username=username,
+        password=password,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+    )
+    grant_roles(user=user, roles=roles, actor=None)
+    return user
+
+
+@transaction.atomic
+def grant_roles(*, user: Any, roles: Iterable[Role], actor: Any) -> None:
+    names = sorted(str(role) for role in roles)
+    if not names:
+        return
+    user.groups.add(*Group.objects.filter(name__in=names))
+    user.__dict__.pop("_handoff_roles", None)
+    record_event(actor=actor, verb="roles.granted", target=user, after={"roles": names})
+
+
+@transaction.atomic
+def create_team(*, name: str, members: Iterable[Any] = (), actor: Any = None) -> Team:
+    members = list(members)
+    team = Team.objects.create(name=name, slug=slugify(name))
+    team.members.add(*members)
+    record_event(
+        actor=actor,
+        verb="team.created",
+        target=team,
+        after={"name": name, "members": sorted(m.username for m in members)},
+    )
+    return team
+
+
+@transaction.atomic
+def add_team_member(*, team: Team, user: Any, actor: Any = None) -> None:
+    team.members.add(user)
+    record_event(
+        actor=actor, verb="team.member_added", target=team, after={"member": user.username}
+    )

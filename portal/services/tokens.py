@@ -1,0 +1,52 @@
+"""Personal API tokens: shown once, stored as a digest, revocable."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from portal.models import PersonalToken
+from portal.services.audit import record_event
+
+TOKEN_PREFIX = "hnd_"
+
+
+def digest_of(key: str) -> str:
+    # The key carries 256 random bits, so a fast hash is enough; no salt is needed.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def create_token(*, user: Any, name: str) -> tuple[PersonalToken, str]:
+    """Create a token and return it with its key; the key is never retrievable again."""
+    key = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = PersonalToken.objects.create(
+        user=user, name=name.strip() or "API token", prefix=key[:12], digest=digest_of(key)
+    )
+    record_event(actor=user, verb="token.created", target=token, after={"name": token.name})
+    return token, key
+
+
+@transaction.atomic
+def revoke_token(*, token: PersonalToken, actor: Any) -> PersonalToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        record_event(actor=actor, verb="token.revoked", target=token)
+    return token
+
+
+def authenticate_key(key: str) -> PersonalToken | None:
+    """The active token for ``key``, or None."""
+    token = (
+        PersonalToken.objects.select_related("user")
+        .filter(digest=digest_of(key), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if token is not None:
+        PersonalToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    return token

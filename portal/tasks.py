@@ -1,0 +1,11 @@
+import socket
+
+from celery import shared_task
+
+from portal.services.workers import record_heartbeat
+
+
+@shared_task(name="portal.tasks.record_worker_heartbeat_task")
+def record_worker_heartbeat_task(hostname: str = "") -> str:
+    """Scheduled every minute by beat, so the portal can show whether workers are alive."""
+    return record_heartbeat(hostname=hostname or socket.gethostname()).hostname

@@ -1,0 +1,85 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from portal import health
+from portal.forms import TokenForm
+from portal.models import AuditEvent, PersonalToken
+from portal.services.tokens import create_token, revoke_token
+from portal.services.workers import live_workers
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    context = {
+        "teams": request.user.teams.all(),  # type: ignore[union-attr]
+        "recent_events": AuditEvent.objects.filter(actor=request.user).select_related(  # type: ignore[misc]
+            "target_type"
+        )[:10],
+        "workers": live_workers(),
+    }
+    return render(request, "portal/home.html", context)
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness: the process answers. It checks nothing else on purpose."""
+    return JsonResponse({"status": "ok"})
+
+
+@login_not_required
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: the database, and Redis and the broker when they are configured."""
+    results = health.run_checks()
+    failing = sorted(
+        name for name, state in results.items() if state not in ("ok", "not configured")
+    )
+    body = {"status": "fail" if failing else "ok", "failing": failing, "checks": results}
+    return JsonResponse(body, status=503 if failing else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def tokens(request: HttpRequest) -> HttpResponse:
+    form = TokenForm(request.POST or None)
+    new_key = None
+    if request.method == "POST" and form.is_valid():
+        _, new_key = create_token(user=request.user, name=form.cleaned_data["name"])
+        form = TokenForm()
+    context = {
+        "form": form,
+        "new_key": new_key,
+        "tokens": PersonalToken.objects.filter(user=request.user),  # type: ignore[misc]
+    }
+    return render(request, "portal/tokens.html", context)
+
+
+@require_POST
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    # Someone else's token is a 404, not a 403: its existence is not ours to reveal.
+    token = get_object_or_404(PersonalToken, pk=pk, user=request.user)
+    revoke_token(token=token, actor=request.user)
+    messages.success(request, f"Token “{token.name}” revoked.")
+    return redirect("tokens")
+
+
+SECTIONS = {
+    "models": ("Models", "The model registry and model cards."),
+    "experiments": ("Experiments", "Runs, parameters and metric series, compared side by side."),
+    "backlog": ("Backlog", "Work items linked to models, runs, releases and alerts."),
+    "feedback": ("Feedback", "Feedback on production predictions and error analysis."),
+    "releases": ("Releases", "Release requests, evaluation gates and approvals."),
+}
+
+
+@require_GET
+def section(request: HttpRequest, name: str) -> HttpResponse:
+    """A section of the portal that has no pages of its own yet."""
+    title, summary = SECTIONS[name]
+    return render(request, "portal/section.html", {"title": title, "summary": summary})
