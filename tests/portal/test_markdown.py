@@ -1,0 +1,63 @@
+"""The Markdown helper renders Markdown and neutralises hostile HTML."""
+
+import pytest
+
+from portal.markdown import render_markdown
+
+HOSTILE = {
+    "script tag": "<script>alert(1)</script>hello",
+    "javascript link": "[click](javascript:alert(1))",
+    "javascript raw link": '<a href="javascript:alert(1)">x</a>',
+    "onerror attribute": '<img src="x.png" onerror="alert(1)">',
+    "iframe": '<iframe src="https://evil.example/"></iframe>',
+    "data url image": "![x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "data url link": "[x](data:text/html,<script>alert(1)</script>)",
+    "svg script": "<svg><script>alert(1)</script></svg>",
+    "style attribute": '<p style="background:url(javascript:alert(1))">x</p>',
+    "style element": "<style>body{display:none}</style>",
+    "mixed case scheme": "[x](JaVaScRiPt:alert(1))",
+    "entity-encoded scheme": '<a href="&#106;avascript:alert(1)">x</a>',
+    "form": '<form action="/admin/"><button>go</button></form>',
+}
+
+
+@pytest.mark.parametrize("text", HOSTILE.values(), ids=HOSTILE.keys())
+def test_it_neutralises_hostile_input(text: str) -> None:
+    """No script, handler, frame, style or dangerous URL survives rendering."""
+    html = str(render_markdown(text)).lower()
+    for needle in ("<script", "onerror", "<iframe", "javascript:", "data:", "<svg", "style", "<form"):
+        assert needle not in html, (needle, html)
+
+
+def test_it_renders_tables_fenced_code_and_headings_with_ids() -> None:
+    """The extensions people rely on in model cards work."""
+    text = "# Metrics\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```python\nx = 1 < 2\n```\n"
+    html = str(render_markdown(text))
+    assert '<h1 id="metrics">Metrics</h1>' in html
+    assert "<table>" in html and "<td>1</td>" in html
+    assert '<code class="language-python">x = 1 &lt; 2' in html
+
+
+def test_it_keeps_safe_links_and_marks_them_noopener() -> None:
+    """http(s) and mailto links stay, with rel noopener."""
+    html = str(render_markdown("[docs](https://example.com/x) <ops@example.com>"))
+    assert 'href="https://example.com/x"' in html
+    assert "noopener" in html
+    assert "mailto:" in html
+
+
+def test_it_renders_nothing_for_empty_text() -> None:
+    """None and empty text give an empty string, not 'None'."""
+    assert render_markdown(None) == ""
+    assert render_markdown("") == ""
+
+
+def test_the_template_filter_uses_the_same_sanitiser() -> None:
+    """The |markdown filter in templates is the sanitising helper."""
+    from django.template import Context, Template
+
+    out = Template("{% load portal %}{{ text|markdown }}").render(
+        Context({"text": "**bold** <script>x</script>"})
+    )
+    assert "<strong>bold</strong>" in out
+    assert "<script" not in out

@@ -1,0 +1,67 @@
+"""Personal API tokens: shown once, stored hashed, revocable."""
+
+from django.test import Client
+
+from portal.models import AuditEvent, PersonalToken
+from portal.services.tokens import create_token, revoke_token
+
+
+def test_a_token_is_shown_once_and_stored_as_a_digest(client_for, alice: object) -> None:
+    """The page shows the new key once; the database holds only its SHA-256."""
+    client = client_for(alice)
+    response = client.post("/account/tokens/", {"name": "notebook"})
+    key = response.context["new_key"]
+    assert key.startswith("hnd_") and key in response.content.decode()
+    token = PersonalToken.objects.get(user=alice)
+    assert key not in (token.digest, token.prefix) and len(token.digest) == 64
+    assert key not in client.get("/account/tokens/").content.decode()
+
+
+def test_the_api_accepts_a_valid_token(alice: object) -> None:
+    """Authorization: Token <key> authenticates as the owner."""
+    _, key = create_token(user=alice, name="ci")
+    response = Client().get("/api/me/", headers={"Authorization": f"Token {key}"})
+    assert response.status_code == 200
+    assert response.json() == {
+        "username": "alice",
+        "full_name": "",
+        "roles": ["Data scientist"],
+        "teams": ["risk-modelling"],
+    }
+    assert PersonalToken.objects.get(user=alice).last_used_at is not None
+
+
+def test_a_revoked_or_wrong_token_gets_401(alice: object) -> None:
+    """Revocation takes effect at once; unknown keys and malformed headers are refused."""
+    token, key = create_token(user=alice, name="ci")
+    revoke_token(token=token, actor=alice)
+    for header in (f"Token {key}", "Token hnd_wrong", "Token", "Token a b"):
+        response = Client().get("/api/me/", headers={"Authorization": header})
+        assert response.status_code == 401, header
+    assert AuditEvent.objects.filter(verb="token.revoked").count() == 1
+
+
+def test_nobody_can_revoke_someone_elses_token(client_for, alice: object, bob: object) -> None:
+    """Another person's token is a 404 and stays active."""
+    token, _ = create_token(user=alice, name="ci")
+    response = client_for(bob).post(f"/account/tokens/{token.pk}/revoke/")
+    assert response.status_code == 404
+    token.refresh_from_db()
+    assert token.is_active
+
+
+def test_revoking_needs_a_post(client_for, alice: object) -> None:
+    """A link or an image cannot revoke a token."""
+    token, _ = create_token(user=alice, name="ci")
+    assert client_for(alice).get(f"/account/tokens/{token.pk}/revoke/").status_code == 405
+    response = client_for(alice).post(f"/account/tokens/{token.pk}/revoke/")
+    assert response.status_code == 302
+    token.refresh_from_db()
+    assert not token.is_active
+
+
+def test_a_token_form_without_a_name_names_the_field(client_for, alice: object) -> None:
+    """Bad input is refused with the field named."""
+    response = client_for(alice).post("/account/tokens/", {"name": ""})
+    assert response.context["form"].errors == {"name": ["This field is required."]}
+    assert not PersonalToken.objects.exists()
