@@ -37,6 +37,7 @@ demo: install assets
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	DJANGO_DEBUG=1 $(MANAGE) makemigrations --check --dry-run
 
 typecheck: install-dev
 	DJANGO_DEBUG=1 $(BIN)/mypy portal registry feedback

@@ -154,11 +154,16 @@ STORAGES = {
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "media/"
 
-# Upload caps. Django has no cap of its own for file data: the artifact upload handler
-# enforces HANDOFF_MAX_ARTIFACT_BYTES while streaming.
+# Upload caps. Django has no cap of its own for file data: portal.uploads enforces
+# HANDOFF_MAX_UPLOAD_BYTES while streaming.
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("HANDOFF_MAX_REQUEST_BODY_BYTES", 5 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = envint("HANDOFF_FILE_UPLOAD_MEMORY_BYTES", 2 * 1024 * 1024)
-HANDOFF_MAX_ARTIFACT_BYTES = envint("HANDOFF_MAX_ARTIFACT_BYTES", 200 * 1024 * 1024)
+HANDOFF_MAX_UPLOAD_BYTES = envint("HANDOFF_MAX_UPLOAD_BYTES", 200 * 1024 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "portal.uploads.SizeCappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # Security headers. TLS terminates at the proxy in front of gunicorn.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if not DEBUG else None
@@ -233,3 +238,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("HANDOFF_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Model cards: the sections a card must fill to count as complete.
+HANDOFF_CARD_REQUIRED_SECTIONS = envlist(
+    "HANDOFF_CARD_REQUIRED_SECTIONS",
+    "model_details,intended_use,out_of_scope_use,metrics,evaluation_data,training_data,"
+    "ethical_considerations,caveats_and_recommendations",
+)

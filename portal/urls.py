@@ -33,5 +33,7 @@ urlpatterns = [
         name="api-redoc",
     ),
     path("api/", include("portal.api.urls")),
+    path("api/", include("registry.api.urls")),
+    path("models/", include("registry.urls")),
     *[path(f"{name}/", views.section, {"name": name}, name=name) for name in views.SECTIONS],
 ]

@@ -70,7 +70,6 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 SECTIONS = {
-    "models": ("Models", "The model registry and model cards."),
     "experiments": ("Experiments", "Runs, parameters and metric series, compared side by side."),
     "backlog": ("Backlog", "Work items linked to models, runs, releases and alerts."),
     "feedback": ("Feedback", "Feedback on production predictions and error analysis."),

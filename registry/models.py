@@ -1,0 +1,200 @@
+"""The model registry: models, versions, their cards and ONNX artifacts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from portal.models import Team
+from registry.choices import ArtifactStatus, TaskType, VersionStatus
+
+CARD_SECTIONS: list[tuple[str, str]] = [
+    ("model_details", "Model details"),
+    ("intended_use", "Intended use"),
+    ("out_of_scope_use", "Out-of-scope use"),
+    ("factors", "Factors"),
+    ("metrics", "Metrics"),
+    ("evaluation_data", "Evaluation data"),
+    ("training_data", "Training data"),
+    ("quantitative_analyses", "Quantitative analyses"),
+    ("ethical_considerations", "Ethical considerations"),
+    ("caveats_and_recommendations", "Caveats and recommendations"),
+]
+CARD_METADATA_FIELDS = ["license", "languages", "datasets", "base_model", "contacts", "links"]
+
+# Status changes a team may make directly; every other change goes through a release.
+DIRECT_TRANSITIONS: dict[str, set[str]] = {
+    VersionStatus.DRAFT: {VersionStatus.CANDIDATE, VersionStatus.ARCHIVED},
+    VersionStatus.CANDIDATE: {VersionStatus.DRAFT, VersionStatus.ARCHIVED},
+}
+RELEASE_TRANSITIONS: dict[str, set[str]] = {
+    VersionStatus.CANDIDATE: {VersionStatus.STAGING, VersionStatus.PRODUCTION},
+    VersionStatus.STAGING: {VersionStatus.PRODUCTION, VersionStatus.CANDIDATE},
+    VersionStatus.PRODUCTION: {VersionStatus.STAGING, VersionStatus.ARCHIVED},
+    VersionStatus.ARCHIVED: {VersionStatus.PRODUCTION},
+}
+
+
+class Tag(models.Model):
+    name = models.SlugField(max_length=40, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RegisteredModel(models.Model):
+    name = models.SlugField(max_length=100, unique=True, help_text="Unique slug, e.g. churn-risk.")
+    title = models.CharField(max_length=200)
+    summary = models.CharField(max_length=300, blank=True)
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="models")
+    task_type = models.CharField(max_length=32, choices=TaskType.choices, default=TaskType.OTHER)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="models")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("registry:model-detail", args=[self.name])
+
+
+class ModelVersion(models.Model):
+    model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="versions")
+    version = models.CharField(max_length=64, help_text="Semantic version, e.g. 1.4.0.")
+    number = models.PositiveIntegerField(help_text="1, 2, 3… in order of registration.")
+    # Zero-padded semver precedence, so the database orders versions by semver, not text.
+    sort_key = models.CharField(max_length=255, editable=False)
+    status = models.CharField(
+        max_length=16, choices=VersionStatus.choices, default=VersionStatus.DRAFT
+    )
+    notes = models.TextField(blank=True)
+    input_schema = models.JSONField(default=dict, blank=True)
+    output_schema = models.JSONField(default=dict, blank=True)
+    example_request = models.JSONField(null=True, blank=True)
+    example_response = models.JSONField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["model", "-sort_key"]
+        constraints = [
+            models.UniqueConstraint(fields=["model", "version"], name="unique_semver_per_model"),
+            models.UniqueConstraint(fields=["model", "number"], name="unique_number_per_model"),
+        ]
+        indexes = [models.Index(fields=["model", "-sort_key"])]
+
+    def __str__(self) -> str:
+        return f"{self.model.name} {self.version}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("registry:version-detail", args=[self.model.name, self.version])
+
+    def can_move_directly_to(self, status: str) -> bool:
+        return status in DIRECT_TRANSITIONS.get(self.status, set())
+
+    def can_move_by_release_to(self, status: str) -> bool:
+        return status in RELEASE_TRANSITIONS.get(self.status, set())
+
+
+class ModelCard(models.Model):
+    """The card of one version: the sections of Mitchell et al. plus structured metadata."""
+
+    version = models.OneToOneField(ModelVersion, on_delete=models.CASCADE, related_name="card")
+    model_details = models.TextField(blank=True)
+    intended_use = models.TextField(blank=True)
+    out_of_scope_use = models.TextField(blank=True)
+    factors = models.TextField(blank=True)
+    metrics = models.TextField(blank=True)
+    evaluation_data = models.TextField(blank=True)
+    training_data = models.TextField(blank=True)
+    quantitative_analyses = models.TextField(blank=True)
+    ethical_considerations = models.TextField(blank=True)
+    caveats_and_recommendations = models.TextField(blank=True)
+    license = models.CharField(max_length=100, blank=True)
+    languages = models.JSONField(default=list, blank=True)
+    datasets = models.JSONField(default=list, blank=True)
+    base_model = models.CharField(max_length=200, blank=True)
+    contacts = models.JSONField(default=list, blank=True)
+    links = models.JSONField(default=list, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"card of {self.version}"
+
+    def sections(self) -> list[tuple[str, str, str]]:
+        """(field, title, markdown) for every section, in the paper's order."""
+        return [(field, title, getattr(self, field)) for field, title in CARD_SECTIONS]
+
+    def metadata(self) -> dict[str, Any]:
+        return {field: getattr(self, field) for field in CARD_METADATA_FIELDS}
+
+    def missing_sections(self) -> list[str]:
+        required = settings.HANDOFF_CARD_REQUIRED_SECTIONS
+        return [field for field in required if not getattr(self, field, "").strip()]
+
+    @property
+    def completeness(self) -> int:
+        """Percentage of the required sections that are filled."""
+        required = settings.HANDOFF_CARD_REQUIRED_SECTIONS
+        if not required:
+            return 100
+        return round(100 * (len(required) - len(self.missing_sections())) / len(required))
+
+
+def artifact_path(instance: Artifact, filename: str) -> str:
+    # Server-generated name: the client's file name never reaches the file system.
+    return f"artifacts/{instance.version.model_id}/{instance.sha256}.onnx"
+
+
+class Artifact(models.Model):
+    """The ONNX file of a version, validated by a worker."""
+
+    version = models.OneToOneField(ModelVersion, on_delete=models.CASCADE, related_name="artifact")
+    file = models.FileField(upload_to=artifact_path, max_length=300)
+    original_name = models.CharField(max_length=255, blank=True)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(
+        max_length=16, choices=ArtifactStatus.choices, default=ArtifactStatus.PENDING
+    )
+    progress = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    opset = models.PositiveIntegerField(null=True, blank=True)
+    ir_version = models.PositiveIntegerField(null=True, blank=True)
+    producer = models.CharField(max_length=200, blank=True)
+    inputs = models.JSONField(default=list, blank=True)
+    outputs = models.JSONField(default=list, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    validated_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"artifact of {self.version}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in (ArtifactStatus.VALID, ArtifactStatus.INVALID)
