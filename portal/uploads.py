@@ -52,7 +52,7 @@ class SizeCappedUploadHandler(FileUploadHandler):
         encoding: str | None = None,
     ) -> None:
         if content_length and content_length > upload_limit() + 64 * 1024:
-            # Multipart framing adds a little; anything far over is refused before any file data is kept.
+            # Multipart framing adds a little; far over the cap is refused before any data is kept.
             setattr(self.request, _FLAG, True)
         return None
 

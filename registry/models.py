@@ -55,6 +55,8 @@ class RegisteredModel(models.Model):
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="models")
     task_type = models.CharField(max_length=32, choices=TaskType.choices, default=TaskType.OTHER)
     tags = models.ManyToManyField(Tag, blank=True, related_name="models")
+    # Versions ever registered: numbers are never reused, even after a draft is deleted.
+    versions_registered = models.PositiveIntegerField(default=0, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -13,6 +13,7 @@ from portal.models import Team
 from portal.services.audit import record_event
 from registry.models import RegisteredModel, Tag
 from registry.permissions import require_create, require_edit
+from registry.services.storage import delete_files_on_commit
 
 MAX_TAGS = 20
 
@@ -75,3 +76,21 @@ def update_model(
         model.tags.set(_tags(tags))
     record_event(actor=actor, verb="model.updated", target=model, before=before, after=fields)
     return model
+
+
+@transaction.atomic
+def delete_model(*, actor: Any, model: RegisteredModel) -> None:
+    """Remove a model that was never released, with its versions, cards and artifacts."""
+    require_edit(actor, model)
+    live = model.versions.filter(status__in=["staging", "production"])
+    if live.exists():
+        shown = ", ".join(f"{v.version} ({v.status})" for v in live)
+        raise ValidationError({"detail": f"{model.name} has released versions: {shown}."})
+    files = list(
+        model.versions.filter(artifact__isnull=False).values_list("artifact__file", flat=True)
+    )
+    record_event(
+        actor=actor, verb="model.deleted", target=model, before={"versions": model.versions.count()}
+    )
+    model.delete()
+    delete_files_on_commit(files)

@@ -7,7 +7,6 @@ from typing import Any
 import semver
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
 
 from portal.services.audit import record_event
 from registry.models import (
@@ -19,6 +18,7 @@ from registry.models import (
 )
 from registry.permissions import require_edit
 from registry.services.contracts import ContractChange, check_contract, diff_contracts
+from registry.services.storage import delete_files_on_commit
 
 _NUMERIC_WIDTH = 10
 
@@ -81,14 +81,14 @@ def create_version(
     require_edit(actor, model)
     parsed = parse_semver(version)
     # Lock the model row so concurrent registrations get distinct numbers.
-    RegisteredModel.objects.select_for_update().get(pk=model.pk)
+    locked = RegisteredModel.objects.select_for_update().get(pk=model.pk)
     if model.versions.filter(version=str(parsed)).exists():
         raise ValidationError({"version": f"{model.name} already has version {parsed}."})
     new = ModelVersion(
         model=model,
         version=str(parsed),
         sort_key=semver_sort_key(parsed),
-        number=(model.versions.aggregate(n=Max("number"))["n"] or 0) + 1,
+        number=locked.versions_registered + 1,
         notes=notes,
         created_by=actor,
     )
@@ -114,6 +114,9 @@ def create_version(
         example_response=new.example_response,
     )
     new.save()
+    locked.versions_registered = new.number
+    locked.save(update_fields=["versions_registered"])
+    model.versions_registered = new.number
     _copy_card_forward(before, new, actor)
     changes = contract_changes(before, new)
     record_event(
@@ -221,3 +224,17 @@ def update_notes(*, actor: Any, version: ModelVersion, notes: str) -> ModelVersi
     version.save(update_fields=["notes", "updated_at"])
     record_event(actor=actor, verb="version.notes_updated", target=version)
     return version
+
+
+@transaction.atomic
+def delete_version(*, actor: Any, version: ModelVersion) -> None:
+    """Remove a draft version. Its number is never reused."""
+    require_edit(actor, version.model)
+    if version.status != "draft":
+        raise ValidationError(
+            {"status": f"Only draft versions can be deleted; {version} is {version.status}."}
+        )
+    files = [version.artifact.file.name] if hasattr(version, "artifact") else []
+    record_event(actor=actor, verb="version.deleted", target=version)
+    version.delete()
+    delete_files_on_commit(files)
