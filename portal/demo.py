@@ -52,6 +52,9 @@ def seed() -> list[tuple[str, str, str]]:
         for member in members:
             if not team.has_member(users[member]):
                 add_team_member(team=team, user=users[member])
+    from registry.demo import seed_registry
+
+    seed_registry(users)
     return [
         (username, password, ", ".join(str(r) for r in roles))
         for username, password, _, _, roles in DEMO_PEOPLE

@@ -214,6 +214,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "VersionStatusEnum": "registry.choices.VersionStatus",
+        "ArtifactStatusEnum": "registry.choices.ArtifactStatus",
+    },
 }
 
 # Celery: without a broker URL, tasks run eagerly in-process (the embedded default).
@@ -233,6 +237,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.record_worker_heartbeat_task", "schedule": 60.0},
+    "requeue-stale-artifacts": {
+        "task": "registry.tasks.requeue_stale_artifacts_task",
+        "schedule": 300.0,
+    },
 }
 
 LOGGING = {

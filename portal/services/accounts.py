@@ -42,7 +42,9 @@ def grant_roles(*, user: Any, roles: Iterable[Role], actor: Any) -> None:
     names = sorted(str(role) for role in roles)
     if not names:
         return
-    user.groups.add(*Group.objects.filter(name__in=names))
+    # get_or_create: a role group deleted by hand (or by a test's flush) must not make
+    # granting silently do nothing.
+    user.groups.add(*(Group.objects.get_or_create(name=name)[0] for name in names))
     user.__dict__.pop("_handoff_roles", None)
     record_event(actor=actor, verb="roles.granted", target=user, after={"roles": names})
 

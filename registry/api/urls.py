@@ -1,5 +1,13 @@
-from registry import converters  # noqa: F401 - registers the semver converter
+from rest_framework.routers import SimpleRouter
+
+from registry.api import views
 
 app_name = "registry-api"
 
-urlpatterns: list = []
+router = SimpleRouter()
+router.register("models", views.RegisteredModelViewSet, basename="model")
+router.register(
+    r"models/(?P<model_name>[-a-zA-Z0-9_]+)/versions", views.ModelVersionViewSet, basename="version"
+)
+
+urlpatterns = router.urls

@@ -30,11 +30,12 @@ def _external(urls: list[str]) -> list[str]:
     return [
         url
         for url in urls
-        if urlsplit(url).scheme not in {"data", "blob"} and urlsplit(url).hostname not in LOCAL_HOSTS
+        if urlsplit(url).scheme not in {"data", "blob"}
+        and urlsplit(url).hostname not in LOCAL_HOSTS
     ]
 
 
-def test_it_signs_a_user_in_and_shows_their_home_page(page: Any, page_log: Any, login, erin) -> None:
+def test_it_signs_a_user_in_and_shows_their_home_page(page: Any, login, erin) -> None:
     """After signing in the user sees "My work", their role, their team and every section."""
     login(page, "erin", PASSWORD)
 
@@ -56,9 +57,7 @@ def test_it_makes_no_request_to_another_host(page: Any, page_log: Any, login, er
     assert _external(page_log.requests) == []
 
 
-def test_it_rejects_a_wrong_password_and_stays_on_the_login_page(
-    page: Any, page_log: Any, login, erin
-) -> None:
+def test_it_rejects_a_wrong_password_and_stays_on_the_login_page(page: Any, login, erin) -> None:
     """A wrong password shows the error and leaves the user on the login form, signed out."""
     login(page, "erin", "not-the-password")
 

@@ -85,13 +85,14 @@ def sending_for_real() -> Iterator[None]:
 
 def _forget_queue(name: str) -> None:
     """Remove the test queue and its binding from the broker (never a FLUSH)."""
-    from kombu import Queue
+    from kombu import Exchange, Queue
 
     from portal.celery import app
 
     try:
         with app.connection_for_write() as conn:
-            queue = Queue(name, routing_key=name)(conn.default_channel)
+            # The queue Celery made for ``queue=name``: a direct exchange of the same name.
+            queue = Queue(name, Exchange(name), routing_key=name)(conn.default_channel)
             queue.declare()
             queue.delete()
     except Exception:  # cleanup only: a leftover empty queue is harmless
@@ -128,9 +129,7 @@ def worker(transactional_db: None) -> Iterator[Worker]:
         "info",
     ]
     with tempfile.NamedTemporaryFile(prefix=f"{name}-", suffix=".log") as log:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             yield Worker(process=process, queue=name, log=log)
         finally:

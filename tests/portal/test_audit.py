@@ -47,12 +47,16 @@ def test_the_orm_refuses_updates_and_deletes(alice: object, risk_team: Team) -> 
 def test_postgres_refuses_raw_sql_updates(alice: object, risk_team: Team) -> None:
     """A trigger guards the table even from code that bypasses the ORM."""
     event = record_event(actor=alice, verb="x", target=risk_team)
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("UPDATE portal_auditevent SET verb = 'y' WHERE id = %s", [event.pk])
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM portal_auditevent WHERE id = %s", [event.pk])
+    for sql in (
+        "UPDATE portal_auditevent SET verb = 'y' WHERE id = %s",
+        "DELETE FROM portal_auditevent WHERE id = %s",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [event.pk])
 
 
 def test_the_admin_cannot_add_change_or_delete_events(alice: object) -> None:

@@ -50,3 +50,11 @@ def v1(alice: Any, fraud_model: Any) -> Any:
         example_request={"amount": 12.5, "country": "DE"},
         example_response={"score": 0.02, "decision": "approve"},
     )
+
+
+@pytest.fixture(scope="session")
+def onnx_bytes() -> bytes:
+    """A small, real ONNX model (a linear layer) that onnxruntime loads."""
+    from tests.registry.onnx_files import linear_onnx
+
+    return linear_onnx()

@@ -1,0 +1,233 @@
+"""Registry API serializers. Writes are validated here for shape, then by the services for rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from portal.models import Team
+from registry.choices import TaskType, VersionStatus
+from registry.models import (
+    CARD_METADATA_FIELDS,
+    CARD_SECTIONS,
+    Artifact,
+    ModelCard,
+    ModelVersion,
+    RegisteredModel,
+)
+
+
+class TagListField(serializers.ListField):
+    """Tags are written as a list of names and read from the model's tag relation."""
+
+    child = serializers.CharField(max_length=40)
+
+    def to_representation(self, data: Any) -> list[str]:
+        return [tag.name for tag in data.all()] if hasattr(data, "all") else list(data)
+
+
+class RegisteredModelSerializer(serializers.ModelSerializer):
+    team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
+    tags = TagListField(max_length=20, required=False)
+    latest_version = serializers.SerializerMethodField()
+    production_version = serializers.SerializerMethodField()
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    url = serializers.HyperlinkedIdentityField(
+        view_name="registry-api:model-detail", lookup_field="name"
+    )
+
+    class Meta:
+        model = RegisteredModel
+        fields = [
+            "url",
+            "name",
+            "title",
+            "summary",
+            "team",
+            "task_type",
+            "tags",
+            "latest_version",
+            "production_version",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def _versions(self, obj: RegisteredModel) -> list[ModelVersion]:
+        return sorted(obj.versions.all(), key=lambda v: v.sort_key, reverse=True)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_latest_version(self, obj: RegisteredModel) -> str | None:
+        versions = self._versions(obj)
+        return versions[0].version if versions else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_production_version(self, obj: RegisteredModel) -> str | None:
+        live = [v for v in self._versions(obj) if v.status == VersionStatus.PRODUCTION]
+        return live[0].version if live else None
+
+
+class RegisteredModelUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False)
+    summary = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    task_type = serializers.ChoiceField(choices=TaskType.choices, required=False)
+    tags = TagListField(max_length=20, required=False)
+
+
+class ArtifactSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Artifact
+        fields = [
+            "original_name",
+            "size",
+            "sha256",
+            "status",
+            "progress",
+            "error",
+            "opset",
+            "ir_version",
+            "producer",
+            "inputs",
+            "outputs",
+            "created_at",
+            "validated_at",
+        ]
+        read_only_fields = fields
+
+
+class ArtifactUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="An ONNX model (protobuf).")
+
+
+class ContractChangeSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["breaking", "compatible"])
+    schema = serializers.ChoiceField(choices=["input", "output"])
+    path = serializers.CharField()
+    change = serializers.CharField()
+
+
+class ContractSerializer(serializers.Serializer):
+    input_schema = serializers.JSONField(help_text="JSON Schema (draft 2020-12) of a request.")
+    output_schema = serializers.JSONField(help_text="JSON Schema (draft 2020-12) of a response.")
+    example_request = serializers.JSONField(required=False, allow_null=True, default=None)
+    example_response = serializers.JSONField(required=False, allow_null=True, default=None)
+
+
+class ModelVersionSerializer(serializers.ModelSerializer):
+    model = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    artifact = serializers.SerializerMethodField()
+    card_completeness = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ModelVersion
+        fields = [
+            "model",
+            "version",
+            "number",
+            "status",
+            "notes",
+            "input_schema",
+            "output_schema",
+            "example_request",
+            "example_response",
+            "artifact",
+            "card_completeness",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["number", "status", "created_at", "updated_at"]
+
+    @extend_schema_field(ArtifactSerializer(allow_null=True))
+    def get_artifact(self, obj: ModelVersion) -> dict[str, Any] | None:
+        artifact = getattr(obj, "artifact", None)
+        return ArtifactSerializer(artifact).data if artifact else None
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_card_completeness(self, obj: ModelVersion) -> int | None:
+        card = getattr(obj, "card", None)
+        return card.completeness if card else None
+
+
+class ModelVersionDetailSerializer(ModelVersionSerializer):
+    previous_version = serializers.SerializerMethodField()
+    contract_changes = serializers.SerializerMethodField()
+
+    class Meta(ModelVersionSerializer.Meta):
+        fields = [*ModelVersionSerializer.Meta.fields, "previous_version", "contract_changes"]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_previous_version(self, obj: ModelVersion) -> str | None:
+        previous = self.context.get("previous")
+        return previous.version if previous else None
+
+    @extend_schema_field(ContractChangeSerializer(many=True))
+    def get_contract_changes(self, obj: ModelVersion) -> list[dict[str, str]]:
+        return [change.as_dict() for change in self.context.get("changes", [])]
+
+
+class ModelVersionCreateSerializer(serializers.Serializer):
+    version = serializers.CharField(max_length=64, help_text="Semantic version, e.g. 1.4.0.")
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=50_000)
+    input_schema = serializers.JSONField(required=False, allow_null=True, default=None)
+    output_schema = serializers.JSONField(required=False, allow_null=True, default=None)
+    example_request = serializers.JSONField(required=False, allow_null=True, default=None)
+    example_response = serializers.JSONField(required=False, allow_null=True, default=None)
+
+
+class ModelVersionUpdateSerializer(serializers.Serializer):
+    notes = serializers.CharField(allow_blank=True, max_length=50_000)
+
+
+class VersionStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=VersionStatus.choices)
+
+
+class ModelCardSerializer(serializers.ModelSerializer):
+    completeness = serializers.IntegerField(read_only=True)
+    missing_sections = serializers.ListField(child=serializers.CharField(), read_only=True)
+    updated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ModelCard
+        fields = [
+            *(field for field, _ in CARD_SECTIONS),
+            *CARD_METADATA_FIELDS,
+            "completeness",
+            "missing_sections",
+            "updated_by",
+            "updated_at",
+        ]
+        read_only_fields = ["updated_at"]
+
+    def to_representation(self, instance: ModelCard) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["missing_sections"] = instance.missing_sections()
+        return data
+
+
+class CardImportSerializer(serializers.Serializer):
+    readme = serializers.CharField(
+        required=False, max_length=1_000_000, help_text="README.md text, if no file is sent."
+    )
+    file = serializers.FileField(required=False, help_text="A README.md file.")
+
+
+class SectionDiffSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.CharField()
+    lines = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class CompareSerializer(serializers.Serializer):
+    a = serializers.CharField()
+    b = serializers.CharField()
+    breaking_changes = serializers.IntegerField()
+    contract_changes = ContractChangeSerializer(many=True)
+    card_diff = SectionDiffSerializer(many=True)
+    metadata_diff = serializers.ListField(child=serializers.DictField())

@@ -1,0 +1,90 @@
+"""Filters for registered models, shared by the HTML list and the API.
+
+Every choice is an allowlist (teams and tags by slug, task types and statuses from their
+TextChoices) and ordering accepts only the fields named here, so nothing from the query
+string reaches ``filter()`` or ``order_by()`` unchecked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from portal.models import Team
+from registry.choices import TaskType, VersionStatus
+from registry.models import ModelVersion, RegisteredModel, Tag
+from registry.queries import latest_version_value
+
+MAX_SEARCH_LENGTH = 100
+
+
+class StableOrderingFilter(django_filters.OrderingFilter):
+    """Ordering that ends with the primary key, so pages never repeat or skip a row."""
+
+    def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
+        ordered = super().filter(qs, value)
+        if not value:
+            return ordered
+        return ordered.order_by(*ordered.query.order_by, "pk")
+
+
+class RegisteredModelFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search", max_length=MAX_SEARCH_LENGTH)
+    team = django_filters.ModelChoiceFilter(
+        queryset=Team.objects.all(), to_field_name="slug", empty_label="All teams"
+    )
+    task_type = django_filters.ChoiceFilter(
+        choices=TaskType.choices, label="Task type", empty_label="All task types"
+    )
+    status = django_filters.ChoiceFilter(
+        choices=VersionStatus.choices,
+        method="filter_latest_status",
+        label="Latest version status",
+        empty_label="Any status",
+    )
+    tag = django_filters.ModelChoiceFilter(
+        field_name="tags",
+        queryset=Tag.objects.all(),
+        to_field_name="name",
+        label="Tag",
+        empty_label="All tags",
+    )
+    sort = StableOrderingFilter(
+        fields=(("name", "name"), ("updated_at", "updated_at")),
+        choices=[
+            ("name", "Name (A to Z)"),
+            ("-name", "Name (Z to A)"),
+            ("-updated_at", "Recently updated"),
+            ("updated_at", "Least recently updated"),
+        ],
+        label="Sort by",
+        empty_label=None,
+    )
+
+    class Meta:
+        model = RegisteredModel
+        fields = ["q", "team", "task_type", "status", "tag"]
+
+    def search(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        """Name, title, summary or a tag containing ``value`` (no join, so no duplicates)."""
+        value = value.strip()
+        if not value:
+            return queryset
+        tagged = Tag.objects.filter(models=OuterRef("pk"), name__icontains=value)
+        return queryset.filter(
+            Q(name__icontains=value)
+            | Q(title__icontains=value)
+            | Q(summary__icontains=value)
+            | Exists(tagged)
+        )
+
+    def filter_latest_status(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        """Models whose highest-semver version has status ``value``."""
+        latest = ModelVersion.objects.filter(
+            model=OuterRef("pk"),
+            status=value,
+            sort_key=latest_version_value("sort_key", "model"),
+        )
+        return queryset.filter(Exists(latest))

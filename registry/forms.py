@@ -1,0 +1,231 @@
+"""Forms of the registry pages. They parse and present input; the services decide.
+
+No form here saves anything: views pass ``cleaned_data`` to a service and map the service's
+ValidationError back onto the fields with ``apply_service_errors``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+
+from portal.models import Team
+from registry.choices import TaskType, VersionStatus
+from registry.models import CARD_SECTIONS, ModelCard, ModelVersion, RegisteredModel
+
+PREVIEW_TRIGGER = "keyup changed delay:400ms"
+
+
+def apply_service_errors(
+    form: forms.Form, error: ValidationError, rename: dict[str, str] | None = None
+) -> None:
+    """Put a service's ValidationError on the form: on a field when the form has it."""
+    rename = rename or {}
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for key, messages in error.message_dict.items():
+        field = rename.get(key, key)
+        for message in messages:
+            if field in form.fields:
+                form.add_error(field, message)
+            else:
+                form.add_error(None, f"{key.replace('_', ' ').capitalize()}: {message}")
+
+
+class JSONTextField(forms.CharField):
+    """JSON typed into a textarea. Empty gives ``empty_value``; bad JSON names the field."""
+
+    widget = forms.Textarea(attrs={"rows": 8, "spellcheck": "false"})
+
+    def __init__(self, *, empty: Any = None, **kwargs: Any) -> None:
+        self.empty = empty
+        kwargs.setdefault("required", False)
+        super().__init__(strip=True, **kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        if value is None or isinstance(value, str):
+            return value
+        return json.dumps(value, indent=2, ensure_ascii=False)
+
+    def to_python(self, value: Any) -> Any:
+        text = super().to_python(value)
+        if not text:
+            return self.empty
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValidationError(
+                "%(label)s is not valid JSON: %(reason)s (line %(line)s, column %(column)s).",
+                code="invalid_json",
+                params={
+                    "label": self.label,
+                    "reason": exc.msg,
+                    "line": exc.lineno,
+                    "column": exc.colno,
+                },
+            ) from exc
+
+
+class ListTextField(forms.CharField):
+    """A list typed one item per line (or comma-separated with ``separator=","``)."""
+
+    def __init__(self, *, separator: str = "\n", **kwargs: Any) -> None:
+        self.separator = separator
+        kwargs.setdefault("required", False)
+        if separator == "\n":
+            kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 3}))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            joiner = "\n" if self.separator == "\n" else f"{self.separator} "
+            return joiner.join(str(item) for item in value)
+        return value
+
+    def clean(self, value: Any) -> list[str]:
+        text = super().clean(value) or ""
+        return [item.strip() for item in text.split(self.separator) if item.strip()]
+
+
+def teams_for(user: Any) -> QuerySet[Team]:
+    """Teams ``user`` may register a model for: their own, or all for an admin."""
+    if getattr(user, "is_superuser", False):
+        return Team.objects.all()
+    return user.teams.all()
+
+
+class ModelEditForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    summary = forms.CharField(max_length=300, required=False)
+    task_type = forms.ChoiceField(choices=TaskType.choices, label="Task type")
+    tags = ListTextField(
+        separator=",", max_length=1000, help_text="Comma-separated, e.g. tabular, payments."
+    )
+
+    @classmethod
+    def initial_for(cls, model: RegisteredModel) -> dict[str, Any]:
+        return {
+            "title": model.title,
+            "summary": model.summary,
+            "task_type": model.task_type,
+            "tags": [tag.name for tag in model.tags.all()],
+        }
+
+
+class ModelCreateForm(ModelEditForm):
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), to_field_name="slug")
+    name = forms.SlugField(
+        max_length=100, help_text="Unique, lowercase letters, digits and dashes: churn-risk."
+    )
+
+    field_order = ["team", "name", "title", "summary", "task_type", "tags"]
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams_for(user)  # type: ignore[attr-defined]
+
+
+class ContractFields(forms.Form):
+    input_schema = JSONTextField(label="Input schema", help_text="JSON Schema (draft 2020-12).")
+    output_schema = JSONTextField(label="Output schema", help_text="JSON Schema (draft 2020-12).")
+    example_request = JSONTextField(label="Example request")
+    example_response = JSONTextField(label="Example response")
+
+
+class VersionForm(ContractFields):
+    version = forms.CharField(max_length=64, help_text="Semantic version, e.g. 1.4.0.")
+    notes = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 5}), help_text="Markdown."
+    )
+    artifact = forms.FileField(
+        required=False,
+        label="ONNX artifact",
+        widget=forms.ClearableFileInput(attrs={"accept": ".onnx"}),
+        help_text="Optional. Validated by a worker after upload.",
+    )
+
+    field_order = ["version", "notes", "input_schema", "output_schema"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        inherit = "Leave empty to keep the previous version's contract."
+        for name in ("input_schema", "output_schema"):
+            self.fields[name].help_text = f"JSON Schema (draft 2020-12). {inherit}"
+
+
+class ContractForm(ContractFields):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("input_schema", "output_schema"):
+            self.fields[name].empty = {}  # type: ignore[attr-defined]
+
+    @classmethod
+    def initial_for(cls, version: ModelVersion) -> dict[str, Any]:
+        return {name: getattr(version, name) for name in cls.base_fields}
+
+
+class CardForm(forms.Form):
+    """A textarea per section plus the metadata; section textareas preview through htmx."""
+
+    license = forms.CharField(max_length=100, required=False)
+    base_model = forms.CharField(max_length=200, required=False, label="Base model")
+    languages = ListTextField(help_text="One per line, e.g. en.")
+    datasets = ListTextField(help_text="One per line.")
+    contacts = ListTextField(help_text="One per line: a name or an e-mail address.")
+    links = ListTextField(help_text="One http(s) URL per line.")
+
+    metadata_fields = ["license", "base_model", "languages", "datasets", "contacts", "links"]
+
+    def __init__(self, *args: Any, preview_url: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        sections = {}
+        for field, title in CARD_SECTIONS:
+            attrs = {
+                "rows": 6,
+                "hx-post": preview_url,
+                "hx-trigger": PREVIEW_TRIGGER,
+                "hx-target": f"#preview-{field}",
+                "hx-vals": json.dumps({"field": field}),
+                "aria-describedby": f"preview-{field}",
+            }
+            sections[field] = forms.CharField(
+                label=title, required=False, strip=False, widget=forms.Textarea(attrs=attrs)
+            )
+        self.fields = {**sections, **self.fields}
+
+    @classmethod
+    def initial_for(cls, card: ModelCard) -> dict[str, Any]:
+        return {field: getattr(card, field) for field, _ in CARD_SECTIONS} | card.metadata()
+
+    def section_fields(self) -> list[forms.BoundField]:
+        return [self[field] for field, _ in CARD_SECTIONS]
+
+    def metadata_bound_fields(self) -> list[forms.BoundField]:
+        return [self[field] for field in self.metadata_fields]
+
+    def sections(self) -> dict[str, str]:
+        return {field: self.cleaned_data[field] for field, _ in CARD_SECTIONS}
+
+    def metadata(self) -> dict[str, Any]:
+        return {field: self.cleaned_data[field] for field in self.metadata_fields}
+
+
+class CardImportForm(forms.Form):
+    """Only the file; the card service reads it (UTF-8, at most 1 MB) and parses it."""
+
+    readme = forms.FileField(label="README.md", help_text="A model card README, at most 1 MB.")
+
+
+class ArtifactForm(forms.Form):
+    file = forms.FileField(
+        label="ONNX file", widget=forms.ClearableFileInput(attrs={"accept": ".onnx"})
+    )
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=VersionStatus.choices)

@@ -1,0 +1,219 @@
+"""Uploading a version's ONNX artifact and validating it on a worker."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from portal.services.audit import record_event
+from portal.uploads import limit_message
+from registry.choices import ArtifactStatus, VersionStatus
+from registry.models import Artifact, ModelVersion
+from registry.onnx_inspect import (
+    ArtifactRejected,
+    ModelInfo,
+    derive_contract,
+    inspect_model,
+    looks_like_onnx,
+)
+from registry.permissions import require_edit
+from registry.services.storage import delete_files_on_commit
+
+SNIFF_BYTES = 16
+MAX_ERROR_CHARS = 2000
+STALE_AFTER = timedelta(minutes=15)
+UPLOADABLE_STATUSES = (VersionStatus.DRAFT, VersionStatus.CANDIDATE)
+_RESULT_FIELDS = [
+    "status",
+    "progress",
+    "error",
+    "opset",
+    "ir_version",
+    "producer",
+    "inputs",
+    "outputs",
+    "validated_at",
+]
+
+
+def store_artifact(*, actor: Any, version: ModelVersion, upload: UploadedFile) -> Artifact:
+    """Store ``upload`` as the artifact of ``version`` (replacing any) and queue its validation."""
+    require_edit(actor, version.model)
+    _check_uploadable(version)
+    _check_onnx_head(upload)
+    digest, size = _hash(upload)
+    name = _write(version, digest, upload)
+    try:
+        artifact, replaced_name = _save_row(
+            actor=actor, version=version, upload=upload, name=name, digest=digest, size=size
+        )
+    except BaseException:
+        # No row points at the file we just wrote, so it goes too: nothing half-created.
+        Artifact._meta.get_field("file").storage.delete(name)
+        raise
+    # Registered outside the try: work done after commit must never remove the new file.
+    if replaced_name and replaced_name != name:
+        delete_files_on_commit([replaced_name])
+    # robust: a broker outage must not fail an upload that is already stored; the row stays
+    # pending and requeue_stale_artifacts sends it again.
+    # (A closure, not functools.partial: Django logs a robust callback's __qualname__.)
+    transaction.on_commit(lambda: _enqueue_validation(artifact.pk), robust=True)
+    return artifact
+
+
+def _check_uploadable(version: ModelVersion) -> None:
+    if version.status not in UPLOADABLE_STATUSES:
+        raise ValidationError(
+            {"file": f"{version} is {version.status}; only a draft or candidate takes a new file."}
+        )
+
+
+def _check_onnx_head(upload: UploadedFile) -> None:
+    upload.seek(0)
+    head = upload.read(SNIFF_BYTES)
+    upload.seek(0)
+    if not looks_like_onnx(head):
+        raise ValidationError(
+            {"file": "Not an ONNX model: the file does not start like an ONNX ModelProto."}
+        )
+
+
+def _hash(upload: UploadedFile) -> tuple[str, int]:
+    """sha256 and size, read chunk by chunk so a large upload never sits in memory."""
+    sha, size = hashlib.sha256(), 0
+    for chunk in upload.chunks():
+        sha.update(chunk)
+        size += len(chunk)
+        if size > settings.HANDOFF_MAX_UPLOAD_BYTES:
+            raise ValidationError({"file": limit_message()})
+    return sha.hexdigest(), size
+
+
+def _write(version: ModelVersion, digest: str, upload: UploadedFile) -> str:
+    """Save under the server-generated name from ``artifact_path``; returns the stored name."""
+    stub = Artifact(version=version, sha256=digest)
+    # The name given here is ignored by artifact_path; the client's name never reaches disk.
+    stub.file.save("artifact.onnx", upload, save=False)
+    return stub.file.name
+
+
+@transaction.atomic
+def _save_row(
+    *, actor: Any, version: ModelVersion, upload: UploadedFile, name: str, digest: str, size: int
+) -> tuple[Artifact, str]:
+    """Create or overwrite the version's artifact row; returns it and the replaced file name."""
+    _check_uploadable(ModelVersion.objects.select_for_update().get(pk=version.pk))
+    artifact = Artifact.objects.filter(version=version).first()
+    replaced, replaced_name = None, ""
+    if artifact is None:
+        artifact = Artifact(version=version)
+    else:
+        replaced = {"sha256": artifact.sha256, "size": artifact.size}
+        replaced_name = artifact.file.name or ""
+        artifact.created_at = timezone.now()  # the row is reused; the upload is new
+    artifact.file.name = name
+    artifact.original_name = (upload.name or "")[:255]
+    artifact.sha256, artifact.size = digest, size
+    artifact.uploaded_by = actor
+    artifact.status, artifact.progress, artifact.error = ArtifactStatus.PENDING, 0, ""
+    artifact.opset = artifact.ir_version = artifact.validated_at = None
+    artifact.producer, artifact.inputs, artifact.outputs = "", [], []
+    artifact.save()
+    record_event(
+        actor=actor,
+        verb="artifact.uploaded",
+        target=artifact,
+        before=replaced,
+        after={"sha256": digest, "size": size, "original_name": artifact.original_name},
+    )
+    return artifact, replaced_name
+
+
+def _enqueue_validation(artifact_id: int) -> None:
+    from registry.tasks import validate_artifact_task  # the tasks module imports this one
+
+    validate_artifact_task.delay(artifact_id)
+
+
+def requeue_stale_artifacts(*, older_than: timedelta = STALE_AFTER) -> int:
+    """Send again every validation that should have finished by now; returns how many.
+
+    The row is the job's truth: a message lost with a broker restart, or never sent because
+    the broker was down at upload time, only delays validation. Running twice is harmless.
+    """
+    cutoff = timezone.now() - older_than
+    stale = Artifact.objects.filter(
+        status__in=[ArtifactStatus.PENDING, ArtifactStatus.VALIDATING], created_at__lt=cutoff
+    ).values_list("pk", flat=True)
+    ids = list(stale)
+    for artifact_id in ids:
+        _enqueue_validation(artifact_id)
+    return len(ids)
+
+
+def validate_artifact(*, artifact_id: int) -> Artifact:
+    """Inspect the stored file and record the outcome. Safe to run twice, or after a crash."""
+    with transaction.atomic():
+        artifact = Artifact.objects.select_for_update().get(pk=artifact_id)
+        if artifact.is_final:
+            return artifact
+        artifact.status, artifact.progress = ArtifactStatus.VALIDATING, 10
+        artifact.save(update_fields=["status", "progress"])
+    # Inspection can take a while, so it runs outside any transaction or lock.
+    try:
+        info = inspect_model(artifact.file.path)
+    except ArtifactRejected as exc:
+        return _finish(artifact, info=None, error=str(exc))
+    return _finish(artifact, info=info, error="")
+
+
+@transaction.atomic
+def _finish(artifact: Artifact, *, info: ModelInfo | None, error: str) -> Artifact:
+    # Version first, then artifact: the order _save_row takes them in, so neither deadlocks.
+    version = ModelVersion.objects.select_for_update().get(pk=artifact.version_id)
+    locked = Artifact.objects.select_for_update().get(pk=artifact.pk)
+    if locked.is_final or locked.file.name != artifact.file.name:
+        return locked  # another run finished first, or a new file replaced this one meanwhile
+    locked.progress, locked.validated_at = 100, timezone.now()
+    if info is None:
+        locked.status, locked.error = ArtifactStatus.INVALID, error[:MAX_ERROR_CHARS]
+    else:
+        locked.status, locked.error = ArtifactStatus.VALID, ""
+        locked.opset, locked.ir_version = info.opset, info.ir_version
+        locked.producer = info.producer[:200]
+        locked.inputs, locked.outputs = info.inputs, info.outputs
+    locked.save(update_fields=_RESULT_FIELDS)
+    if info is None:
+        record_event(
+            actor=None, verb="artifact.rejected", target=locked, after={"error": locked.error}
+        )
+        return locked
+    record_event(
+        actor=None,
+        verb="artifact.validated",
+        target=locked,
+        after={"opset": info.opset, "ir_version": info.ir_version, "producer": locked.producer},
+    )
+    _derive_missing_contract(version, info)
+    return locked
+
+
+def _derive_missing_contract(version: ModelVersion, info: ModelInfo) -> None:
+    """A version registered without a contract gets one drafted from the model's signature."""
+    if version.input_schema or version.output_schema:
+        return
+    version.input_schema, version.output_schema = derive_contract(info.inputs, info.outputs)
+    version.save(update_fields=["input_schema", "output_schema", "updated_at"])
+    record_event(
+        actor=None,
+        verb="version.contract_derived",
+        target=version,
+        after={"input_schema": version.input_schema, "output_schema": version.output_schema},
+    )

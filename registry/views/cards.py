@@ -1,0 +1,118 @@
+"""Editing a version's model card, its live preview, and README export/import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from portal.uploads import limit_message, upload_too_large
+from registry.forms import CardForm, CardImportForm, apply_service_errors
+from registry.models import CARD_SECTIONS, ModelCard, ModelVersion
+from registry.permissions import require_edit
+from registry.services.model_cards import (
+    export_card_readme,
+    import_card_readme,
+    read_readme_upload,
+    update_card,
+)
+from registry.views.shared import HtmxHttpRequest, get_version
+
+SECTION_FIELDS = {field for field, _ in CARD_SECTIONS}
+
+
+def _card(version: ModelVersion) -> ModelCard:
+    return get_object_or_404(ModelCard.objects.select_related("version__model"), version=version)
+
+
+def _preview_url(version: ModelVersion) -> str:
+    return reverse("registry:card-preview", args=[version.model.name, version.version])
+
+
+def _render_edit(
+    request: HtmxHttpRequest,
+    version: ModelVersion,
+    form: CardForm,
+    import_form: CardImportForm,
+    *,
+    status: int = 200,
+    import_error: str = "",
+) -> HttpResponse:
+    context: dict[str, Any] = {
+        "model": version.model,
+        "version": version,
+        "form": form,
+        "import_form": import_form,
+        "import_error": import_error,
+    }
+    return render(request, "registry/card_form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def card_edit(request: HtmxHttpRequest, name: str, version: str) -> HttpResponse:
+    found = get_version(name, version)
+    require_edit(request.user, found.model)
+    card = _card(found)
+    form = CardForm(
+        request.POST or None, initial=CardForm.initial_for(card), preview_url=_preview_url(found)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            update_card(
+                actor=request.user, card=card, sections=form.sections(), metadata=form.metadata()
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"Card of {found.version} saved.")
+            return redirect(found)
+    return _render_edit(request, found, form, CardImportForm())
+
+
+@require_POST
+def card_preview(request: HtmxHttpRequest, name: str, version: str) -> HttpResponse:
+    """The posted section rendered as it will appear: Markdown, then sanitised."""
+    found = get_version(name, version)
+    require_edit(request.user, found.model)
+    field = request.POST.get("field", "")
+    text = request.POST.get(field, "") if field in SECTION_FIELDS else ""
+    return render(request, "registry/partials/card_preview.html", {"text": text})
+
+
+@require_GET
+def card_export(request: HtmxHttpRequest, name: str, version: str) -> HttpResponse:
+    found = get_version(name, version)
+    readme = export_card_readme(_card(found))
+    response = HttpResponse(readme, content_type="text/markdown; charset=utf-8")
+    filename = f"{found.model.name}-{found.version}-README.md"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_POST
+def card_import(request: HtmxHttpRequest, name: str, version: str) -> HttpResponse:
+    found = get_version(name, version)
+    require_edit(request.user, found.model)
+    card = _card(found)
+    form = CardForm(initial=CardForm.initial_for(card), preview_url=_preview_url(found))
+    if upload_too_large(request):
+        return _render_edit(
+            request, found, form, CardImportForm(), status=413, import_error=limit_message()
+        )
+    import_form = CardImportForm(request.POST, request.FILES)
+    if import_form.is_valid():
+        try:
+            text = read_readme_upload(import_form.cleaned_data["readme"])
+            import_card_readme(actor=request.user, card=card, text=text)
+        except ValidationError as exc:
+            apply_service_errors(import_form, exc)
+        else:
+            messages.success(request, f"Card of {found.version} imported from README.md.")
+            return redirect(found)
+    return _render_edit(request, found, form, import_form)

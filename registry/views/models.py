@@ -1,0 +1,181 @@
+"""The models list, a model's page (with one version selected), and model forms."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_http_methods
+
+from registry.choices import VersionStatus
+from registry.filtersets import RegisteredModelFilterSet
+from registry.forms import ModelCreateForm, ModelEditForm, apply_service_errors
+from registry.models import CARD_SECTIONS, ModelCard, ModelVersion, RegisteredModel
+from registry.permissions import can_create_model, can_edit_model, require_edit
+from registry.queries import cards_by_version, model_activity, model_list_queryset, page_versions
+from registry.services.artifacts import UPLOADABLE_STATUSES
+from registry.services.model_cards import card_diff, metadata_diff
+from registry.services.models import create_model, update_model
+from registry.services.versions import contract_changes, previous_version
+from registry.views.schema_table import schema_rows
+from registry.views.shared import HtmxHttpRequest, get_model, shown, wants_fragment
+
+PAGE_SIZE = 25
+SECTION_TITLES = dict(CARD_SECTIONS)
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    model: RegisteredModel
+    latest: ModelVersion | None
+    card: ModelCard | None
+
+
+def _row(model: RegisteredModel) -> ModelRow:
+    latest_versions: list[ModelVersion] = getattr(model, "latest_versions", [])
+    latest = latest_versions[0] if latest_versions else None
+    # select_related("card") caches a missing card as None, so this runs no query.
+    card = getattr(latest, "card", None) if latest else None
+    return ModelRow(model=model, latest=latest, card=card)
+
+
+@require_GET
+def model_list(request: HtmxHttpRequest) -> HttpResponse:
+    filterset = RegisteredModelFilterSet(request.GET or None, queryset=model_list_queryset())
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "filter": filterset,
+        "page": page,
+        "rows": [_row(model) for model in page.object_list],
+        "can_create": can_create_model(request.user),
+    }
+    template = "registry/model_list.html"
+    if wants_fragment(request):
+        template = "registry/partials/model_table.html"
+    response = render(request, template, context)
+    # The same URL answers with a fragment or a page: caches must keep them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _pick(versions: list[ModelVersion], wanted: str | None) -> ModelVersion | None:
+    """The version named ``wanted``; by default production, else the highest semver."""
+    if wanted is not None:
+        for version in versions:
+            if version.version == wanted:
+                return version
+        raise Http404(f"No version {wanted}.")
+    production = [v for v in versions if v.status == VersionStatus.PRODUCTION]
+    return production[0] if production else (versions[0] if versions else None)
+
+
+def _first_with(versions: list[ModelVersion], status: str) -> ModelVersion | None:
+    return next((v for v in versions if v.status == status), None)
+
+
+def _pretty(value: Any) -> str:
+    return "" if value is None else json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def _version_context(selected: ModelVersion) -> dict[str, Any]:
+    previous = previous_version(selected)
+    cards = cards_by_version([selected, previous])
+    card = cards.get(selected.pk)
+    previous_card = cards.get(previous.pk) if previous else None
+    changed_sections = []
+    changed_metadata: list[tuple[str, str, str]] = []
+    if previous is not None and card is not None:
+        changed_sections = [d for d in card_diff(previous_card, card) if d.status != "unchanged"]
+        changed_metadata = [
+            (field.replace("_", " "), shown(old), shown(new))
+            for field, old, new in metadata_diff(previous_card, card)
+        ]
+    artifact = getattr(selected, "artifact", None)
+    return {
+        "previous": previous,
+        "card": card,
+        "missing_sections": [SECTION_TITLES[f] for f in card.missing_sections()] if card else [],
+        "changed_sections": changed_sections,
+        "changed_metadata": changed_metadata,
+        "change_count": len(changed_sections) + len(changed_metadata),
+        "contract_changes": contract_changes(previous, selected),
+        "input_rows": schema_rows(selected.input_schema),
+        "output_rows": schema_rows(selected.output_schema),
+        "input_json": _pretty(selected.input_schema),
+        "output_json": _pretty(selected.output_schema),
+        "example_request_json": _pretty(selected.example_request),
+        "example_response_json": _pretty(selected.example_response),
+        "artifact": artifact,
+        "accepts_artifact": selected.status in UPLOADABLE_STATUSES,
+        "direct_statuses": [
+            (value, label)
+            for value, label in VersionStatus.choices
+            if selected.can_move_directly_to(value)
+        ],
+    }
+
+
+@require_GET
+def model_detail(request: HtmxHttpRequest, name: str, version: str | None = None) -> HttpResponse:
+    model = get_model(name)
+    wanted = request.GET.get("version")
+    if version is None and wanted:
+        # The no-JS version switcher submits ?version=…; send it to the version's own URL.
+        if not model.versions.filter(version=wanted).exists():
+            raise Http404(f"No version {wanted}.")
+        return redirect("registry:version-detail", name=model.name, version=wanted)
+    versions = page_versions(model)
+    selected = _pick(versions, version)
+    context: dict[str, Any] = {
+        "model": model,
+        "tags": list(model.tags.all()),
+        "versions": versions,
+        "selected": selected,
+        "production": _first_with(versions, VersionStatus.PRODUCTION),
+        "staging": _first_with(versions, VersionStatus.STAGING),
+        "activity": model_activity(model),
+        "can_edit": can_edit_model(request.user, model),
+    }
+    if selected is not None:
+        context.update(_version_context(selected))
+    return render(request, "registry/model_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def model_create(request: HtmxHttpRequest) -> HttpResponse:
+    if not can_create_model(request.user):
+        raise PermissionDenied("Only a Data scientist or Engineer may register a model.")
+    form = ModelCreateForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            model = create_model(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"Model {model.name} registered.")
+            return redirect(model)
+    return render(request, "registry/model_form.html", {"form": form, "model": None})
+
+
+@require_http_methods(["GET", "POST"])
+def model_edit(request: HtmxHttpRequest, name: str) -> HttpResponse:
+    model = get_model(name)
+    require_edit(request.user, model)
+    form = ModelEditForm(request.POST or None, initial=ModelEditForm.initial_for(model))
+    if request.method == "POST" and form.is_valid():
+        fields = dict(form.cleaned_data)
+        try:
+            update_model(actor=request.user, model=model, tags=fields.pop("tags"), **fields)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"Model {model.name} saved.")
+            return redirect(model)
+    return render(request, "registry/model_form.html", {"form": form, "model": model})

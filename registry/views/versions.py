@@ -1,0 +1,90 @@
+"""Registering a version (optionally with its artifact), its status and its contract."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from portal.uploads import limit_message, upload_too_large
+from registry.forms import ContractForm, StatusForm, VersionForm, apply_service_errors
+from registry.models import ModelVersion, RegisteredModel
+from registry.permissions import require_edit
+from registry.services.artifacts import store_artifact
+from registry.services.versions import create_version, set_version_status, update_contract
+from registry.views.shared import HtmxHttpRequest, get_model, get_version
+
+# The artifact service reports problems with the file on "file"; the form calls it "artifact".
+VERSION_FORM_ERRORS = {"file": "artifact"}
+
+
+def _register(actor: Any, model: RegisteredModel, data: dict[str, Any]) -> ModelVersion:
+    """Create the version and store its artifact together: a refused file leaves no version."""
+    upload = data.pop("artifact", None)
+    with transaction.atomic():
+        version = create_version(actor=actor, model=model, **data)
+        if upload is not None:
+            store_artifact(actor=actor, version=version, upload=upload)
+    return version
+
+
+@require_http_methods(["GET", "POST"])
+def version_create(request: HtmxHttpRequest, name: str) -> HttpResponse:
+    model = get_model(name)
+    require_edit(request.user, model)
+    context: dict[str, Any] = {"model": model}
+    if request.method == "POST" and upload_too_large(request):
+        form = VersionForm(request.POST)
+        form.add_error("artifact", limit_message())
+        context["form"] = form
+        return render(request, "registry/version_form.html", context, status=413)
+    form = VersionForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = _register(request.user, model, dict(form.cleaned_data))
+        except ValidationError as exc:
+            apply_service_errors(form, exc, VERSION_FORM_ERRORS)
+        else:
+            messages.success(request, f"Version {version.version} registered.")
+            return redirect(version)
+    context["form"] = form
+    return render(request, "registry/version_form.html", context)
+
+
+@require_POST
+def version_status(request: HtmxHttpRequest, name: str, version: str) -> HttpResponse:
+    found = get_version(name, version)
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose one of the listed statuses.")
+        return redirect(found)
+    try:
+        set_version_status(actor=request.user, version=found, status=form.cleaned_data["status"])
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, f"Version {found.version} is now {found.get_status_display()}.")
+    return redirect(found)
+
+
+@require_http_methods(["GET", "POST"])
+def contract_edit(request: HtmxHttpRequest, name: str, version: str) -> HttpResponse:
+    found = get_version(name, version)
+    require_edit(request.user, found.model)
+    form = ContractForm(request.POST or None, initial=ContractForm.initial_for(found))
+    if request.method == "POST" and form.is_valid():
+        try:
+            update_contract(actor=request.user, version=found, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"Contract of {found.version} saved.")
+            return redirect(found)
+    context = {"model": found.model, "version": found, "form": form}
+    return render(request, "registry/contract_form.html", context)
