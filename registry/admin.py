@@ -11,7 +11,7 @@ class TagAdmin(admin.ModelAdmin):
 class ModelVersionInline(admin.TabularInline):
     model = ModelVersion
     fields = ["version", "number", "status", "created_by", "created_at"]
-    readonly_fields = fields
+    readonly_fields = ["version", "number", "status", "created_by", "created_at"]
     extra = 0
     can_delete = False
     show_change_link = True

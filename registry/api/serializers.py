@@ -33,7 +33,7 @@ class RegisteredModelSerializer(serializers.ModelSerializer):
     tags = TagListField(max_length=20, required=False)
     latest_version = serializers.SerializerMethodField()
     production_version = serializers.SerializerMethodField()
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField[Any](slug_field="username", read_only=True)
     url = serializers.HyperlinkedIdentityField(
         view_name="registry-api:model-detail", lookup_field="name"
     )
@@ -117,8 +117,8 @@ class ContractSerializer(serializers.Serializer):
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):
-    model = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    model = serializers.SlugRelatedField[Any](slug_field="name", read_only=True)
+    created_by = serializers.SlugRelatedField[Any](slug_field="username", read_only=True)
     artifact = serializers.SerializerMethodField()
     card_completeness = serializers.SerializerMethodField()
 
@@ -190,7 +190,7 @@ class VersionStatusSerializer(serializers.Serializer):
 class ModelCardSerializer(serializers.ModelSerializer):
     completeness = serializers.IntegerField(read_only=True)
     missing_sections = serializers.ListField(child=serializers.CharField(), read_only=True)
-    updated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    updated_by = serializers.SlugRelatedField[Any](slug_field="username", read_only=True)
 
     class Meta:
         model = ModelCard

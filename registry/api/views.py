@@ -99,7 +99,9 @@ class RegisteredModelViewSet(viewsets.ModelViewSet):
         serializer = s.RegisteredModelUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
-        models.update_model(actor=request.user, model=model, tags=fields.pop("tags", None), **fields)
+        models.update_model(
+            actor=request.user, model=model, tags=fields.pop("tags", None), **fields
+        )
         return Response(self.get_serializer(self.get_object()).data)
 
     def perform_destroy(self, instance: RegisteredModel) -> None:
@@ -119,13 +121,15 @@ class RegisteredModelViewSet(viewsets.ModelViewSet):
         found = {
             v.version: v
             for v in ModelVersion.objects.filter(
-                model=model, version__in=[request.query_params.get("a"), request.query_params.get("b")]
+                model=model,
+                version__in=[request.query_params.get("a"), request.query_params.get("b")],
             ).select_related("card", "artifact", "model")
         }
-        pair = [found.get(request.query_params.get(key, "")) for key in ("a", "b")]
-        if None in pair:
+        a = found.get(request.query_params.get("a", ""))
+        b = found.get(request.query_params.get("b", ""))
+        if a is None or b is None:
             raise Http404("Both a and b must name versions of this model.")
-        return Response(compare_versions(pair[0], pair[1]))
+        return Response(compare_versions(a, b))
 
 
 @extend_schema_view(
@@ -189,7 +193,9 @@ class ModelVersionViewSet(
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = s.ModelVersionUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        versions.update_notes(actor=request.user, version=self.get_object(), **serializer.validated_data)
+        versions.update_notes(
+            actor=request.user, version=self.get_object(), **serializer.validated_data
+        )
         return self._detail(self.get_object())
 
     def perform_destroy(self, instance: ModelVersion) -> None:
@@ -210,7 +216,9 @@ class ModelVersionViewSet(
         )
         return self._detail(self.get_object())
 
-    @extend_schema(methods=["GET"], summary="The input/output contract", responses=s.ContractSerializer)
+    @extend_schema(
+        methods=["GET"], summary="The input/output contract", responses=s.ContractSerializer
+    )
     @extend_schema(
         methods=["PUT"],
         summary="Replace the contract (schemas and examples are validated)",
@@ -261,7 +269,8 @@ class ModelVersionViewSet(
     def card_export(self, request: Request, **kwargs: Any) -> HttpResponse:
         version = self.get_object()
         response = HttpResponse(
-            model_cards.export_card_readme(version.card), content_type="text/markdown; charset=utf-8"
+            model_cards.export_card_readme(version.card),
+            content_type="text/markdown; charset=utf-8",
         )
         filename = f"{version.model.name}-{version.version}-README.md"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -269,7 +278,10 @@ class ModelVersionViewSet(
 
     @extend_schema(
         summary="Replace the card from a README.md (file upload or text)",
-        request={"multipart/form-data": s.CardImportSerializer, "application/json": s.CardImportSerializer},
+        request={
+            "multipart/form-data": s.CardImportSerializer,
+            "application/json": s.CardImportSerializer,
+        },
         responses=s.ModelCardSerializer,
     )
     @action(detail=True, methods=["post"], url_path="card/import")
@@ -283,16 +295,25 @@ class ModelVersionViewSet(
         if upload is not None:
             text = model_cards.read_readme_upload(upload)
         if text is None:
-            raise s.serializers.ValidationError({"readme": ["Send a README.md as `file` or `readme`."]})
-        card = model_cards.import_card_readme(actor=request.user, card=self.get_object().card, text=text)
+            raise s.serializers.ValidationError(
+                {"readme": ["Send a README.md as `file` or `readme`."]}
+            )
+        card = model_cards.import_card_readme(
+            actor=request.user, card=self.get_object().card, text=text
+        )
         return Response(s.ModelCardSerializer(card).data)
 
-    @extend_schema(methods=["GET"], summary="The artifact and its validation", responses=s.ArtifactSerializer)
+    @extend_schema(
+        methods=["GET"], summary="The artifact and its validation", responses=s.ArtifactSerializer
+    )
     @extend_schema(
         methods=["POST"],
         summary="Upload (or replace) the ONNX artifact; a worker validates it",
         request={"multipart/form-data": s.ArtifactUploadSerializer},
-        responses={202: s.ArtifactSerializer, 413: OpenApiResponse(description="Over the upload cap")},
+        responses={
+            202: s.ArtifactSerializer,
+            413: OpenApiResponse(description="Over the upload cap"),
+        },
     )
     @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser])
     def artifact(self, request: Request, **kwargs: Any) -> Response:

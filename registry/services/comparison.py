@@ -42,7 +42,12 @@ def compare_versions(a: ModelVersion, b: ModelVersion) -> dict[str, Any]:
         "breaking_changes": sum(change.is_breaking for change in changes),
         "contract_changes": [change.as_dict() for change in changes],
         "card_diff": [
-            {"field": d.field, "title": d.title, "status": d.status, "lines": [list(x) for x in d.lines]}
+            {
+                "field": d.field,
+                "title": d.title,
+                "status": d.status,
+                "lines": [list(x) for x in d.lines],
+            }
             for d in card_diff(getattr(a, "card", None), b.card)
         ],
         "metadata_diff": metadata,

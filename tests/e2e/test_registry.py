@@ -32,7 +32,7 @@ OUTPUT = {"type": "object", "properties": {"score": {"type": "number"}}}
 
 
 @pytest.fixture
-def registry_data() -> None:
+def registry_data(transactional_db: None) -> None:
     """fraud-score 1.0.0 → 2.0.0 adds a required input; churn-risk is there to be filtered out."""
     alice = create_user(username="alice", password="pw-alice-123", roles=[Role.DATA_SCIENTIST])
     team = create_team(name="Risk Modelling", members=[alice])

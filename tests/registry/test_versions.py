@@ -101,9 +101,12 @@ def test_contract_changes_are_listed_against_the_previous_version(alice, v1) -> 
     )
     changes = contract_changes(previous_version(v2), v2)
     assert [(c.kind, c.path) for c in changes] == [("breaking", "/country")]
-    assert AuditEvent.objects.get(verb="version.created", target_id=str(v2.pk)).after[
-        "breaking_changes"
-    ] == 1
+    assert (
+        AuditEvent.objects.get(verb="version.created", target_id=str(v2.pk)).after[
+            "breaking_changes"
+        ]
+        == 1
+    )
 
 
 def test_only_the_team_may_change_a_model(alice, bob, charlie, victor, v1) -> None:
