@@ -32,15 +32,12 @@ def model_list_queryset() -> QuerySet[RegisteredModel]:
     latest_only = (
         ModelVersion.objects.filter(sort_key=latest_version_value("sort_key", "model"))
         .select_related("card", "artifact")
-        .order_by()
+        # Build metadata does not count in semver, so 1.0.0+a and 1.0.0+b tie: newest first.
+        .order_by("-number")
     )
-    return (
-        RegisteredModel.objects.select_related("team")
-        .annotate(latest_sort_key=latest_version_value("sort_key"))
-        .prefetch_related(
-            "tags",
-            Prefetch("versions", queryset=latest_only, to_attr="latest_versions"),
-        )
+    return RegisteredModel.objects.select_related("team").prefetch_related(
+        "tags",
+        Prefetch("versions", queryset=latest_only, to_attr="latest_versions"),
     )
 
 

@@ -16,6 +16,8 @@ from registry.permissions import require_create, require_edit
 from registry.services.storage import delete_files_on_commit
 
 MAX_TAGS = 20
+# Names that would collide with the registry's own URLs under /models/.
+RESERVED_NAMES = {"new"}
 
 
 def _tags(names: Iterable[str]) -> list[Tag]:
@@ -38,6 +40,8 @@ def create_model(
     tags: Iterable[str] = (),
 ) -> RegisteredModel:
     require_create(actor, team)
+    if name in RESERVED_NAMES:
+        raise ValidationError({"name": f"“{name}” is reserved; choose another name."})
     if RegisteredModel.objects.filter(name=name).exists():
         raise ValidationError({"name": f"A model named “{name}” already exists."})
     model = RegisteredModel(

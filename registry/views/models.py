@@ -101,7 +101,9 @@ def _version_context(selected: ModelVersion) -> dict[str, Any]:
     return {
         "previous": previous,
         "card": card,
-        "missing_sections": [SECTION_TITLES[f] for f in card.missing_sections()] if card else [],
+        "missing_sections": [SECTION_TITLES.get(f, f) for f in card.missing_sections()]
+        if card
+        else [],
         "changed_sections": changed_sections,
         "changed_metadata": changed_metadata,
         "change_count": len(changed_sections) + len(changed_metadata),

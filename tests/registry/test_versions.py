@@ -130,11 +130,13 @@ def test_viewers_and_outsiders_cannot_register_models(victor, charlie, risk_team
         create_model(actor=charlie, name="x", title="X", team=risk_team)
 
 
-def test_a_duplicate_model_name_is_refused(alice, fraud_model, risk_team) -> None:
-    """Model names are unique slugs."""
+def test_a_duplicate_or_reserved_model_name_is_refused(alice, fraud_model, risk_team) -> None:
+    """Model names are unique slugs, and "new" belongs to the create page's URL."""
     with pytest.raises(ValidationError) as caught:
         create_model(actor=alice, name="fraud-score", title="Again", team=risk_team)
     assert "already exists" in caught.value.message_dict["name"][0]
+    with pytest.raises(ValidationError, match="reserved"):
+        create_model(actor=alice, name="new", title="New", team=risk_team)
 
 
 def test_status_moves_directly_only_up_to_candidate(alice, v1) -> None:

@@ -448,3 +448,15 @@ def test_outsiders_cannot_edit_a_model(
     churn.refresh_from_db()
     assert churn.title == "Churn Risk"
     assert client.get("/models/nope/edit/").status_code == 404
+
+
+def test_a_refusal_is_a_styled_page_saying_why(client_for, charlie, alice, risk_team) -> None:
+    """The 403 page extends the portal layout and carries the service's reason."""
+    from registry.services.models import create_model
+
+    create_model(actor=alice, name="fraud-score", title="Fraud", team=risk_team)
+    response = client_for(charlie).get("/models/fraud-score/edit/")
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "Only members of Risk Modelling may change fraud-score." in html
+    assert 'class="topbar"' in html
