@@ -55,9 +55,13 @@ def _walk(schema: Any, prefix: str, depth: int, rows: list[SchemaField]) -> None
         return
     properties = schema.get("properties")
     if isinstance(properties, dict):
-        required = schema.get("required")
-        required = set(required) if isinstance(required, list) else set()
-        for name, sub in properties.items():
+        listed = schema.get("required")
+        required = [n for n in listed if n in properties] if isinstance(listed, list) else []
+        # PostgreSQL's jsonb does not keep object key order, so order explicitly: required
+        # fields in the schema's own "required" order (a list keeps it), then the rest by name.
+        names = [*dict.fromkeys(required), *sorted(set(properties) - set(required))]
+        for name in names:
+            sub = properties[name]
             if len(rows) >= MAX_ROWS:
                 return
             path = f"{prefix}.{name}" if prefix else str(name)
