@@ -1,21 +1,26 @@
-"""Upload size caps enforced while streaming.
+"""Upload size caps.
 
-Django caps form fields (DATA_UPLOAD_MAX_MEMORY_SIZE) but not file data. This handler sits
-first in FILE_UPLOAD_HANDLERS: it refuses a body whose declared length is over the cap
-before reading it, and stops a body that grows past the cap mid-stream. Parsing errors in
-middleware would surface as 500s, so instead of raising it marks the request; views call
+Django caps form fields (DATA_UPLOAD_MAX_MEMORY_SIZE) but not file data. Two guards:
+``UploadLimitMiddleware`` answers 413 to a multipart body whose declared length is over the
+cap before anything reads it, and ``SizeCappedUploadHandler`` (first in FILE_UPLOAD_HANDLERS)
+stops a body that grows past the cap while streaming. Raising from a parser inside
+middleware would surface as a 500, so the handler marks the request instead; views call
 ``upload_too_large(request)`` and answer 413 naming the limit.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 
 _FLAG = "handoff_upload_too_large"
+# Multipart framing (boundaries, part headers, small form fields) on top of the file itself.
+FRAMING_ALLOWANCE = 64 * 1024
 
 
 def upload_limit() -> int:
@@ -51,8 +56,7 @@ class SizeCappedUploadHandler(FileUploadHandler):
         boundary: Any,
         encoding: str | None = None,
     ) -> None:
-        if content_length and content_length > upload_limit() + 64 * 1024:
-            # Multipart framing adds a little; far over the cap is refused before any data is kept.
+        if content_length and content_length > upload_limit() + FRAMING_ALLOWANCE:
             setattr(self.request, _FLAG, True)
         return None
 
@@ -69,3 +73,36 @@ class SizeCappedUploadHandler(FileUploadHandler):
 
     def file_complete(self, file_size: int) -> None:
         return None
+
+
+class UploadLimitMiddleware:
+    """413 for a multipart request that declares more than the cap, before it is read."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.content_type == "multipart/form-data" and self._declared(request) > (
+            upload_limit() + FRAMING_ALLOWANCE
+        ):
+            return self._refuse(request)
+        return self.get_response(request)
+
+    @staticmethod
+    def _declared(request: HttpRequest) -> int:
+        try:
+            return int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return 0
+
+    @staticmethod
+    def _refuse(request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            response: HttpResponse = JsonResponse(
+                {"errors": {"detail": [limit_message()]}}, status=413
+            )
+        else:
+            response = render(request, "413.html", {"message": limit_message()}, status=413)
+        # The client may still be sending the body; do not keep the connection for reuse.
+        response["Connection"] = "close"
+        return response

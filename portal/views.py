@@ -45,12 +45,13 @@ def readyz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body, status=503 if failing else 200)
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def tokens(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     new_key = None
     if request.method == "POST" and form.is_valid():
-        _, new_key = create_token(user=request.user, name=form.cleaned_data["name"])
+        _, new_key = create_token(user=request.user, **form.cleaned_data)
         form = TokenForm()
     context = {
         "form": form,

@@ -1,8 +1,9 @@
-"""Serving stored artifacts: always as attachments, never sniffed, checksum attached."""
+"""Downloads: always attachments, never sniffed; artifacts carry their checksum."""
 
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 
-from registry.models import Artifact
+from registry.models import Artifact, ModelVersion
+from registry.services.model_cards import export_card_readme
 
 
 def artifact_response(artifact: Artifact) -> FileResponse:
@@ -15,4 +16,15 @@ def artifact_response(artifact: Artifact) -> FileResponse:
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["X-Checksum-SHA256"] = artifact.sha256
+    return response
+
+
+def card_readme_response(version: ModelVersion) -> HttpResponse:
+    """The card as a README.md download."""
+    response = HttpResponse(
+        export_card_readme(version.card), content_type="text/markdown; charset=utf-8"
+    )
+    filename = f"{version.model.name}-{version.version}-README.md"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
     return response

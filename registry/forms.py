@@ -58,6 +58,12 @@ class JSONTextField(forms.CharField):
             return self.empty
         try:
             return json.loads(text)
+        except RecursionError as exc:
+            raise ValidationError(
+                "%(label)s nests too deeply to be a contract.",
+                code="too_deep",
+                params={"label": self.label},
+            ) from exc
         except json.JSONDecodeError as exc:
             raise ValidationError(
                 "%(label)s is not valid JSON: %(reason)s (line %(line)s, column %(column)s).",

@@ -23,11 +23,16 @@ def can_create_model(user: Any, team: Team | None = None) -> bool:
 
 
 def can_edit_model(user: Any, model: RegisteredModel) -> bool:
-    """A model, its versions, cards, contracts and artifacts belong to its team."""
+    """A model, its versions, cards, contracts and artifacts belong to its team's authors.
+
+    Team membership alone is not enough: a Viewer or an Approver in the team reads only.
+    """
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     if user.is_superuser:
         return True
+    if not has_role(user, *AUTHOR_ROLES):
+        return False
     member_of = getattr(user, "_handoff_team_ids", None)
     if member_of is None:
         member_of = set(user.teams.values_list("pk", flat=True))
@@ -37,7 +42,10 @@ def can_edit_model(user: Any, model: RegisteredModel) -> bool:
 
 def require_edit(user: Any, model: RegisteredModel) -> None:
     if not can_edit_model(user, model):
-        raise PermissionDenied(f"Only members of {model.team} may change {model.name}.")
+        raise PermissionDenied(
+            f"Only members of {model.team} who are Data scientists or Engineers "
+            f"may change {model.name}."
+        )
 
 
 def require_create(user: Any, team: Team) -> None:

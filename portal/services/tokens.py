@@ -21,13 +21,21 @@ def digest_of(key: str) -> str:
 
 
 @transaction.atomic
-def create_token(*, user: Any, name: str) -> tuple[PersonalToken, str]:
+def create_token(
+    *, user: Any, name: str, scope: str = PersonalToken.Scope.WRITE
+) -> tuple[PersonalToken, str]:
     """Create a token and return it with its key; the key is never retrievable again."""
     key = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = PersonalToken.objects.create(
-        user=user, name=name.strip() or "API token", prefix=key[:12], digest=digest_of(key)
+        user=user,
+        name=name.strip() or "API token",
+        prefix=key[:12],
+        digest=digest_of(key),
+        scope=PersonalToken.Scope(scope),
     )
-    record_event(actor=user, verb="token.created", target=token, after={"name": token.name})
+    record_event(
+        actor=user, verb="token.created", target=token, after={"name": token.name, "scope": scope}
+    )
     return token, key
 
 

@@ -25,7 +25,7 @@ from portal.api.parsers import CappedJSONParser, PayloadTooLarge
 from portal.uploads import limit_message, upload_too_large
 from registry.api import serializers as s
 from registry.converters import SemverConverter
-from registry.downloads import artifact_response
+from registry.downloads import artifact_response, card_readme_response
 from registry.filtersets import RegisteredModelFilterSet
 from registry.models import ModelVersion, RegisteredModel
 from registry.services import artifacts, model_cards, models, versions
@@ -150,6 +150,9 @@ class ModelVersionViewSet(
     viewsets.GenericViewSet,
 ):
     serializer_class = s.ModelVersionSerializer
+    # Schemas and examples arrive as JSON only: form-encoded JSONFields would bypass the
+    # parser's size and nesting guards.
+    parser_classes = [CappedJSONParser]
     lookup_field = "version"
     lookup_value_regex = SemverConverter.regex
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
@@ -183,19 +186,19 @@ class ModelVersionViewSet(
         return self._detail(self.get_object())
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        model = self.get_model()
         serializer = s.ModelVersionCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         version = versions.create_version(
-            actor=request.user, model=self.get_model(), **serializer.validated_data
+            actor=request.user, model=model, **serializer.validated_data
         )
         return self._detail(self.get_queryset().get(pk=version.pk), status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        version = self.get_object()
         serializer = s.ModelVersionUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        versions.update_notes(
-            actor=request.user, version=self.get_object(), **serializer.validated_data
-        )
+        versions.update_notes(actor=request.user, version=version, **serializer.validated_data)
         return self._detail(self.get_object())
 
     def perform_destroy(self, instance: ModelVersion) -> None:
@@ -249,15 +252,8 @@ class ModelVersionViewSet(
         if request.method == "PUT":
             serializer = s.ModelCardSerializer(card, data=request.data)
             serializer.is_valid(raise_exception=True)
-            data = serializer.validated_data
-            card = model_cards.update_card(
-                actor=request.user,
-                card=card,
-                sections={f: data.get(f, "") for f, _ in s.CARD_SECTIONS},
-                metadata={
-                    f: data.get(f, [] if isinstance(getattr(card, f), list) else "")
-                    for f in s.CARD_METADATA_FIELDS
-                },
+            card = model_cards.replace_card(
+                actor=request.user, card=card, values=serializer.validated_data
             )
         return Response(s.ModelCardSerializer(card).data)
 
@@ -267,14 +263,7 @@ class ModelVersionViewSet(
     )
     @action(detail=True, methods=["get"], url_path="card/export")
     def card_export(self, request: Request, **kwargs: Any) -> HttpResponse:
-        version = self.get_object()
-        response = HttpResponse(
-            model_cards.export_card_readme(version.card),
-            content_type="text/markdown; charset=utf-8",
-        )
-        filename = f"{version.model.name}-{version.version}-README.md"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        return card_readme_response(self.get_object())
 
     @extend_schema(
         summary="Replace the card from a README.md (file upload or text)",
@@ -284,7 +273,12 @@ class ModelVersionViewSet(
         },
         responses=s.ModelCardSerializer,
     )
-    @action(detail=True, methods=["post"], url_path="card/import")
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="card/import",
+        parser_classes=[CappedJSONParser, MultiPartParser],
+    )
     def card_import(self, request: Request, **kwargs: Any) -> Response:
         if upload_too_large(request._request):
             raise PayloadTooLarge(limit_message())

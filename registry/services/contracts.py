@@ -27,6 +27,11 @@ def _depth(value: Any, level: int = 0) -> int:
     return level
 
 
+def _short(message: str, limit: int = 200) -> str:
+    # jsonschema repeats the offending instance in its message; keep errors readable.
+    return message if len(message) <= limit else message[: limit - 1] + "…"
+
+
 def _where(path: Any) -> str:
     return "/".join(str(p) for p in path) or "(root)"
 
@@ -43,7 +48,7 @@ def check_schema(schema: Any, *, field: str) -> None:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
         raise ValidationError(
-            {field: f"Not a valid JSON Schema at {_where(exc.path)}: {exc.message}"}
+            {field: f"Not a valid JSON Schema at {_where(exc.path)}: {_short(exc.message)}"}
         ) from exc
 
 
@@ -54,8 +59,9 @@ def check_example(example: Any, schema: dict[str, Any], *, field: str) -> None:
     try:
         Draft202012Validator(schema).validate(example)
     except InstanceError as exc:
+        where = _where(exc.absolute_path)
         raise ValidationError(
-            {field: f"Does not match the contract at {_where(exc.absolute_path)}: {exc.message}"}
+            {field: f"Does not match the contract at {where}: {_short(exc.message)}"}
         ) from exc
 
 

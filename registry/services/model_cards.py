@@ -303,6 +303,16 @@ def read_readme_upload(upload: File) -> str:
 
 
 @transaction.atomic
+def replace_card(*, actor: Any, card: ModelCard, values: dict[str, Any]) -> ModelCard:
+    """Replace the whole card (PUT semantics): every field left out becomes empty."""
+    sections = {field: values.get(field, "") for field, _ in CARD_SECTIONS}
+    metadata = {
+        field: values.get(field, [] if isinstance(getattr(card, field), list) else "")
+        for field in CARD_METADATA_FIELDS
+    }
+    return update_card(actor=actor, card=card, sections=sections, metadata=metadata)
+
+
 def import_card_readme(*, actor: Any, card: ModelCard, text: str) -> ModelCard:
     """Replace the card's sections and metadata with those of a README."""
     require_edit(actor, card.version.model)

@@ -6,6 +6,7 @@ from typing import Any
 
 import semver
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from portal.services.audit import record_event
@@ -17,6 +18,7 @@ from registry.models import (
     RegisteredModel,
 )
 from registry.permissions import require_edit
+from registry.services.artifacts import store_artifact
 from registry.services.contracts import ContractChange, check_contract, diff_contracts
 from registry.services.storage import delete_files_on_commit
 
@@ -238,3 +240,14 @@ def delete_version(*, actor: Any, version: ModelVersion) -> None:
     record_event(actor=actor, verb="version.deleted", target=version)
     version.delete()
     delete_files_on_commit(files)
+
+
+@transaction.atomic
+def register_version(
+    *, actor: Any, model: RegisteredModel, upload: UploadedFile | None = None, **fields: Any
+) -> ModelVersion:
+    """Register a version and, if given, its artifact together: a refused file leaves none."""
+    version = create_version(actor=actor, model=model, **fields)
+    if upload is not None:
+        store_artifact(actor=actor, version=version, upload=upload)
+    return version

@@ -12,11 +12,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.uploads import limit_message, upload_too_large
+from registry.downloads import card_readme_response
 from registry.forms import CardForm, CardImportForm, apply_service_errors
 from registry.models import CARD_SECTIONS, ModelCard, ModelVersion
 from registry.permissions import require_edit
 from registry.services.model_cards import (
-    export_card_readme,
     import_card_readme,
     read_readme_upload,
     update_card,
@@ -87,12 +87,8 @@ def card_preview(request: HtmxHttpRequest, name: str, version: str) -> HttpRespo
 @require_GET
 def card_export(request: HtmxHttpRequest, name: str, version: str) -> HttpResponse:
     found = get_version(name, version)
-    readme = export_card_readme(_card(found))
-    response = HttpResponse(readme, content_type="text/markdown; charset=utf-8")
-    filename = f"{found.model.name}-{found.version}-README.md"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    _card(found)  # a version without a card is a 404
+    return card_readme_response(found)
 
 
 @require_POST

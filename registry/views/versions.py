@@ -6,31 +6,18 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.uploads import limit_message, upload_too_large
 from registry.forms import ContractForm, StatusForm, VersionForm, apply_service_errors
-from registry.models import ModelVersion, RegisteredModel
 from registry.permissions import require_edit
-from registry.services.artifacts import store_artifact
-from registry.services.versions import create_version, set_version_status, update_contract
+from registry.services.versions import register_version, set_version_status, update_contract
 from registry.views.shared import HtmxHttpRequest, get_model, get_version
 
 # The artifact service reports problems with the file on "file"; the form calls it "artifact".
 VERSION_FORM_ERRORS = {"file": "artifact"}
-
-
-def _register(actor: Any, model: RegisteredModel, data: dict[str, Any]) -> ModelVersion:
-    """Create the version and store its artifact together: a refused file leaves no version."""
-    upload = data.pop("artifact", None)
-    with transaction.atomic():
-        version = create_version(actor=actor, model=model, **data)
-        if upload is not None:
-            store_artifact(actor=actor, version=version, upload=upload)
-    return version
 
 
 @require_http_methods(["GET", "POST"])
@@ -46,7 +33,10 @@ def version_create(request: HtmxHttpRequest, name: str) -> HttpResponse:
     form = VersionForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            version = _register(request.user, model, dict(form.cleaned_data))
+            fields = dict(form.cleaned_data)
+            version = register_version(
+                actor=request.user, model=model, upload=fields.pop("artifact", None), **fields
+            )
         except ValidationError as exc:
             apply_service_errors(form, exc, VERSION_FORM_ERRORS)
         else:

@@ -73,7 +73,7 @@ def test_the_admin_cannot_add_change_or_delete_events(alice: object) -> None:
 def test_events_carry_the_request_id(client_for, alice: object) -> None:
     """An event written while serving a request records that request's id."""
     response = client_for(alice).post(
-        "/account/tokens/", {"name": "ci"}, headers={"X-Request-ID": "req-abc.123"}
+        "/account/tokens/", {"name": "ci", "scope": "read"}, headers={"X-Request-ID": "req-abc.123"}
     )
     assert response.status_code == 200
     assert response["X-Request-ID"] == "req-abc.123"

@@ -34,7 +34,7 @@ def test_it_renders_tables_fenced_code_and_headings_with_ids() -> None:
     """The extensions people rely on in model cards work."""
     text = "# Metrics\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```python\nx = 1 < 2\n```\n"
     html = str(render_markdown(text))
-    assert '<h1 id="metrics">Metrics</h1>' in html
+    assert '<h1 id="md-metrics">Metrics</h1>' in html
     assert "<table>" in html and "<td>1</td>" in html
     assert '<code class="language-python">x = 1 &lt; 2' in html
 
@@ -62,3 +62,10 @@ def test_the_template_filter_uses_the_same_sanitiser() -> None:
     )
     assert "<strong>bold</strong>" in out
     assert "<script" not in out
+
+
+def test_user_text_cannot_claim_the_pages_own_ids() -> None:
+    """Heading ids are prefixed; attr_list and raw-HTML ids are not honoured."""
+    html = str(render_markdown('### Panel {#artifact-panel}\n\n<h2 id="card-heading">x</h2>'))
+    assert 'id="artifact-panel"' not in html and 'id="card-heading"' not in html
+    assert 'id="md-' in html

@@ -9,7 +9,7 @@ from portal.services.tokens import create_token, revoke_token
 def test_a_token_is_shown_once_and_stored_as_a_digest(client_for, alice: object) -> None:
     """The page shows the new key once; the database holds only its SHA-256."""
     client = client_for(alice)
-    response = client.post("/account/tokens/", {"name": "notebook"})
+    response = client.post("/account/tokens/", {"name": "notebook", "scope": "write"})
     key = response.context["new_key"]
     assert key.startswith("hnd_") and key in response.content.decode()
     token = PersonalToken.objects.get(user=alice)
@@ -62,6 +62,29 @@ def test_revoking_needs_a_post(client_for, alice: object) -> None:
 
 def test_a_token_form_without_a_name_names_the_field(client_for, alice: object) -> None:
     """Bad input is refused with the field named."""
-    response = client_for(alice).post("/account/tokens/", {"name": ""})
+    response = client_for(alice).post("/account/tokens/", {"name": "", "scope": "read"})
     assert response.context["form"].errors == {"name": ["This field is required."]}
     assert not PersonalToken.objects.exists()
+
+
+def test_a_read_only_token_reads_but_cannot_write(alice: object) -> None:
+    """Wrong scope is a 403 naming the reason; the same person's write token may write."""
+    _, read_key = create_token(user=alice, name="dashboards", scope="read")
+    _, write_key = create_token(user=alice, name="ci", scope="write")
+    body = {"name": "m1", "title": "M1", "team": "risk-modelling"}
+    reader = Client(headers={"Authorization": f"Token {read_key}"})
+    assert reader.get("/api/models/").status_code == 200
+    refused = reader.post("/api/models/", body, content_type="application/json")
+    assert refused.status_code == 403
+    assert "read-only" in refused.json()["errors"]["detail"][0]
+    writer = Client(headers={"Authorization": f"Token {write_key}"})
+    assert writer.post("/api/models/", body, content_type="application/json").status_code == 201
+
+
+def test_the_token_form_defaults_to_read_only(client_for, alice: object) -> None:
+    """Least privilege unless the person asks for more."""
+    client_for(alice).post("/account/tokens/", {"name": "x", "scope": "read"})
+    assert PersonalToken.objects.get(user=alice).scope == "read"
+    response = client_for(alice).get("/account/tokens/")
+    assert response.context["form"]["scope"].initial == "read"
+    assert response["Cache-Control"].startswith("max-age=0")

@@ -458,5 +458,8 @@ def test_a_refusal_is_a_styled_page_saying_why(client_for, charlie, alice, risk_
     response = client_for(charlie).get("/models/fraud-score/edit/")
     assert response.status_code == 403
     html = response.content.decode()
-    assert "Only members of Risk Modelling may change fraud-score." in html
+    assert (
+        "Only members of Risk Modelling who are Data scientists or Engineers may change "
+        "fraud-score." in html
+    )
     assert 'class="topbar"' in html
