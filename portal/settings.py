@@ -245,6 +245,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "registry.tasks.requeue_stale_artifacts_task",
         "schedule": 300.0,
     },
+    "sweep-orphan-artifact-files": {
+        "task": "registry.tasks.sweep_orphan_artifact_files_task",
+        "schedule": 3600.0,
+    },
 }
 
 LOGGING = {

@@ -6,7 +6,11 @@ from celery import shared_task
 from django.db import OperationalError
 
 from registry.models import Artifact
-from registry.services.artifacts import requeue_stale_artifacts, validate_artifact
+from registry.services.artifacts import (
+    requeue_stale_artifacts,
+    sweep_orphan_files,
+    validate_artifact,
+)
 
 
 @shared_task(
@@ -26,3 +30,9 @@ def validate_artifact_task(artifact_id: int) -> None:
 def requeue_stale_artifacts_task() -> int:
     """Scheduled by beat: validations whose message was lost are sent again."""
     return requeue_stale_artifacts()
+
+
+@shared_task(name="registry.tasks.sweep_orphan_artifact_files_task")
+def sweep_orphan_artifact_files_task() -> int:
+    """Scheduled by beat: files left by uploads whose transaction rolled back."""
+    return sweep_orphan_files()

@@ -217,3 +217,28 @@ def _derive_missing_contract(version: ModelVersion, info: ModelInfo) -> None:
         target=version,
         after={"input_schema": version.input_schema, "output_schema": version.output_schema},
     )
+
+
+ORPHAN_GRACE = timedelta(hours=1)
+
+
+def sweep_orphan_files(*, older_than: timedelta = ORPHAN_GRACE) -> int:
+    """Delete stored artifact files that no row points at; returns how many went.
+
+    A file is written before its row commits, and a caller's transaction can still roll
+    back after that (Django has no on-rollback hook). Files younger than ``older_than`` may
+    belong to an upload in flight, so they stay.
+    """
+    storage = Artifact._meta.get_field("file").storage
+    if not storage.exists("artifacts"):
+        return 0
+    referenced = set(Artifact.objects.values_list("file", flat=True))
+    cutoff = timezone.now() - older_than
+    removed = 0
+    for folder in storage.listdir("artifacts")[0]:
+        for filename in storage.listdir(f"artifacts/{folder}")[1]:
+            name = f"artifacts/{folder}/{filename}"
+            if name not in referenced and storage.get_modified_time(name) < cutoff:
+                storage.delete(name)
+                removed += 1
+    return removed

@@ -665,3 +665,41 @@ def test_the_task_ignores_an_artifact_deleted_meanwhile(alice: Any, draft: Any) 
     validate_artifact_task.delay(artifact_id)  # no exception
 
     assert not Artifact.objects.filter(pk=artifact_id).exists()
+
+
+def test_the_sweep_removes_only_old_unreferenced_files(alice, v1, onnx_bytes, settings, tmp_path):
+    """A file left by a rolled-back upload goes after the grace period; live files stay."""
+    import os
+    import time
+    from pathlib import Path
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import transaction
+
+    from registry.services.artifacts import store_artifact, sweep_orphan_files
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    kept = store_artifact(
+        actor=alice, version=v1, upload=SimpleUploadedFile("m.onnx", onnx_bytes)
+    ).file.name
+    # given: an upload whose surrounding transaction rolled back
+    with pytest.raises(RuntimeError), transaction.atomic():
+        from registry.services.versions import create_version
+
+        v2 = create_version(actor=alice, model=v1.model, version="1.1.0")
+        store_artifact(
+            actor=alice, version=v2, upload=SimpleUploadedFile("m.onnx", onnx_bytes + b"\x00")
+        )
+        raise RuntimeError("the caller failed after the upload")
+    stored = {str(p.relative_to(tmp_path)) for p in Path(tmp_path, "artifacts").rglob("*.onnx")}
+    orphans = stored - {kept}
+    assert len(orphans) == 1
+    # when: the sweep runs before and after the grace period
+    assert sweep_orphan_files() == 0
+    old = time.time() - 2 * 3600
+    for name in stored:
+        os.utime(tmp_path / name, (old, old))
+    assert sweep_orphan_files() == 1
+    # then: only the referenced file remains
+    remaining = {str(p.relative_to(tmp_path)) for p in Path(tmp_path, "artifacts").rglob("*.onnx")}
+    assert remaining == {kept}
