@@ -20,8 +20,23 @@ from django.http import HttpRequest
 logger = logging.getLogger("handoff.login")
 
 
+def client_address(request: HttpRequest | None) -> str:
+    """The client's address: from the proxy's header when one is configured.
+
+    Behind a proxy every REMOTE_ADDR is the proxy's, which would make all people share one
+    failure counter per username. The proxy appends the address it saw, so take the last.
+    """
+    if request is None:
+        return ""
+    header = settings.HANDOFF_CLIENT_IP_HEADER
+    forwarded = request.META.get(header, "") if header else ""
+    if forwarded:
+        return forwarded.split(",")[-1].strip()
+    return request.META.get("REMOTE_ADDR", "")
+
+
 def _failure_key(request: HttpRequest | None, username: str) -> str:
-    address = request.META.get("REMOTE_ADDR", "") if request else ""
+    address = client_address(request)
     digest = hashlib.sha256(f"{address}|{username.lower()}".encode()).hexdigest()
     return f"login-failures:{digest}"
 

@@ -133,6 +133,8 @@ LOGOUT_REDIRECT_URL = "login"
 # Failed logins per (address, username) inside the window before the form refuses to try.
 LOGIN_FAILURE_LIMIT = envint("HANDOFF_LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW = envint("HANDOFF_LOGIN_FAILURE_WINDOW", 900)
+# The WSGI META key holding the client address set by the proxy, e.g. HTTP_X_FORWARDED_FOR.
+HANDOFF_CLIENT_IP_HEADER = os.environ.get("HANDOFF_CLIENT_IP_HEADER", "")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

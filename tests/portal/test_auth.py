@@ -73,3 +73,24 @@ def test_the_login_page_carries_no_inline_script(client: Client, db: object) -> 
     response = client.get("/accounts/login/")
     assert "script-src 'self'" in response["Content-Security-Policy"]
     assert b"<script>" not in response.content
+
+
+def test_behind_a_proxy_failures_are_counted_per_client(
+    client: Client, alice: object, settings: object
+) -> None:
+    """With the proxy header configured, one client's failures do not lock out another."""
+    settings.LOGIN_FAILURE_LIMIT = 2
+    settings.HANDOFF_CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    attacker = {"HTTP_X_FORWARDED_FOR": "spoofed, 203.0.113.9"}
+    for _ in range(2):
+        client.post("/accounts/login/", {"username": "alice", "password": "x"}, **attacker)
+    blocked = client.post(
+        "/accounts/login/", {"username": "alice", "password": "pw-alice-123"}, **attacker
+    )
+    assert b"Too many failed sign-ins" in blocked.content
+    alice_herself = Client().post(
+        "/accounts/login/",
+        {"username": "alice", "password": "pw-alice-123"},
+        HTTP_X_FORWARDED_FOR="198.51.100.4",
+    )
+    assert alice_herself.status_code == 302
