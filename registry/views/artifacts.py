@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -15,7 +14,7 @@ from registry.forms import ArtifactForm
 from registry.models import Artifact, ModelVersion
 from registry.permissions import require_edit
 from registry.services.artifacts import store_artifact
-from registry.views.shared import HtmxHttpRequest, get_version
+from registry.views.shared import HtmxHttpRequest, get_version, report_outcome
 
 
 def _artifact(version: ModelVersion) -> Artifact | None:
@@ -33,13 +32,12 @@ def artifact_upload(request: HtmxHttpRequest, name: str, version: str) -> HttpRe
     if not form.is_valid():
         messages.error(request, "Choose an ONNX file to upload.")
         return redirect(found)
-    try:
-        store_artifact(actor=request.user, version=found, upload=form.cleaned_data["file"])
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, f"Artifact uploaded for {found.version}; validation queued.")
+    upload = form.cleaned_data["file"]
+    report_outcome(
+        request,
+        lambda: store_artifact(actor=request.user, version=found, upload=upload),
+        f"Artifact uploaded for {found.version}; validation queued.",
+    )
     return redirect(found)
 
 

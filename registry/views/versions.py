@@ -11,10 +11,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.uploads import limit_message, upload_too_large
+from registry.choices import VersionStatus
 from registry.forms import ContractForm, StatusForm, VersionForm, apply_service_errors
 from registry.permissions import require_edit
 from registry.services.versions import register_version, set_version_status, update_contract
-from registry.views.shared import HtmxHttpRequest, get_model, get_version
+from registry.views.shared import HtmxHttpRequest, get_model, get_version, report_outcome
 
 # The artifact service reports problems with the file on "file"; the form calls it "artifact".
 VERSION_FORM_ERRORS = {"file": "artifact"}
@@ -53,13 +54,12 @@ def version_status(request: HtmxHttpRequest, name: str, version: str) -> HttpRes
     if not form.is_valid():
         messages.error(request, "Choose one of the listed statuses.")
         return redirect(found)
-    try:
-        set_version_status(actor=request.user, version=found, status=form.cleaned_data["status"])
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, f"Version {found.version} is now {found.get_status_display()}.")
+    status = form.cleaned_data["status"]
+    report_outcome(
+        request,
+        lambda: set_version_status(actor=request.user, version=found, status=status),
+        f"Version {found.version} is now {VersionStatus(status).label}.",
+    )
     return redirect(found)
 
 
