@@ -27,7 +27,7 @@ def artifact_upload(request: HtmxHttpRequest, name: str, version: str) -> HttpRe
     require_edit(request.user, found.model)
     if upload_too_large(request):
         context = {"version": found, "message": limit_message()}
-        return render(request, "registry/upload_refused.html", context, status=413)
+        return render(request, "413.html", context, status=413)
     form = ArtifactForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, "Choose an ONNX file to upload.")
