@@ -69,9 +69,10 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF: its process_view must refuse a body before CSRF parses request.POST.
+    "portal.request_limits.RequestLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "portal.uploads.UploadLimitMiddleware",
     "portal.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -157,9 +158,11 @@ STORAGES = {
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "media/"
 
-# Upload caps. Django has no cap of its own for file data: portal.uploads enforces
-# HANDOFF_MAX_UPLOAD_BYTES while streaming.
+# Request caps (portal.request_limits answers 413/400 naming them). The body cap covers JSON,
+# form-encoded bodies and multipart text fields. Django has no cap of its own for file data:
+# portal.uploads enforces HANDOFF_MAX_UPLOAD_BYTES while streaming.
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("HANDOFF_MAX_REQUEST_BODY_BYTES", 5 * 1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = envint("HANDOFF_MAX_REQUEST_FIELDS", 1000)
 FILE_UPLOAD_MAX_MEMORY_SIZE = envint("HANDOFF_FILE_UPLOAD_MEMORY_BYTES", 2 * 1024 * 1024)
 HANDOFF_MAX_UPLOAD_BYTES = envint("HANDOFF_MAX_UPLOAD_BYTES", 200 * 1024 * 1024)
 FILE_UPLOAD_HANDLERS = [
@@ -194,9 +197,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PARSER_CLASSES": [
         "portal.api.parsers.CappedJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "portal.api.parsers.CappedFormParser",
+        "portal.api.parsers.CheckedMultiPartParser",
     ],
+    # One error shape: errors that belong to no field sit under "detail".
+    "NON_FIELD_ERRORS_KEY": "detail",
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.PortalPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -268,3 +273,6 @@ HANDOFF_CARD_REQUIRED_SECTIONS = envlist(
     "model_details,intended_use,out_of_scope_use,metrics,evaluation_data,training_data,"
     "ethical_considerations,caveats_and_recommendations",
 )
+
+# Markdown is rendered once, on save, in a child process killed after this many seconds.
+HANDOFF_MARKDOWN_RENDER_SECONDS = envint("HANDOFF_MARKDOWN_RENDER_SECONDS", 2)

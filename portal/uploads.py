@@ -1,22 +1,21 @@
 """Upload size caps.
 
 Django caps form fields (DATA_UPLOAD_MAX_MEMORY_SIZE) but not file data. Two guards:
-``UploadLimitMiddleware`` answers 413 to a multipart body whose declared length is over the
-cap before anything reads it, and ``SizeCappedUploadHandler`` (first in FILE_UPLOAD_HANDLERS)
-stops a body that grows past the cap while streaming. Raising from a parser inside
-middleware would surface as a 500, so the handler marks the request instead; views call
-``upload_too_large(request)`` and answer 413 naming the limit.
+``portal.request_limits.RequestLimitMiddleware`` answers 413 to a multipart body whose
+declared length is over ``upload_limit() + FRAMING_ALLOWANCE`` before anything reads it, and
+``SizeCappedUploadHandler`` (first in FILE_UPLOAD_HANDLERS) stops a body that grows past the
+cap while streaming. Raising from a parser inside middleware would surface as a 500, so the
+handler marks the request instead; views call ``upload_too_large(request)`` and answer 413
+naming the limit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import HttpRequest
 
 _FLAG = "handoff_upload_too_large"
 # Multipart framing (boundaries, part headers, small form fields) on top of the file itself.
@@ -73,36 +72,3 @@ class SizeCappedUploadHandler(FileUploadHandler):
 
     def file_complete(self, file_size: int) -> None:
         return None
-
-
-class UploadLimitMiddleware:
-    """413 for a multipart request that declares more than the cap, before it is read."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.content_type == "multipart/form-data" and self._declared(request) > (
-            upload_limit() + FRAMING_ALLOWANCE
-        ):
-            return self._refuse(request)
-        return self.get_response(request)
-
-    @staticmethod
-    def _declared(request: HttpRequest) -> int:
-        try:
-            return int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            return 0
-
-    @staticmethod
-    def _refuse(request: HttpRequest) -> HttpResponse:
-        if request.path.startswith("/api/"):
-            response: HttpResponse = JsonResponse(
-                {"errors": {"detail": [limit_message()]}}, status=413
-            )
-        else:
-            response = render(request, "413.html", {"message": limit_message()}, status=413)
-        # The client may still be sending the body; do not keep the connection for reuse.
-        response["Connection"] = "close"
-        return response

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from portal.models import Team
+from portal.text import find_unstorable
 from registry.choices import TaskType, VersionStatus
 from registry.models import CARD_SECTIONS, ModelCard, ModelVersion, RegisteredModel
 
@@ -57,7 +58,7 @@ class JSONTextField(forms.CharField):
         if not text:
             return self.empty
         try:
-            return json.loads(text)
+            parsed = json.loads(text)
         except RecursionError as exc:
             raise ValidationError(
                 "%(label)s nests too deeply to be a contract.",
@@ -75,6 +76,15 @@ class JSONTextField(forms.CharField):
                     "column": exc.colno,
                 },
             ) from exc
+        # json.loads turns the escapes \u0000 and \ud800 into text PostgreSQL cannot store.
+        problem = find_unstorable(parsed)
+        if problem is not None:
+            raise ValidationError(
+                "%(label)s %(problem)s.",
+                code="unstorable",
+                params={"label": self.label, "problem": problem},
+            )
+        return parsed
 
 
 class ListTextField(forms.CharField):
@@ -98,6 +108,11 @@ class ListTextField(forms.CharField):
         return [item.strip() for item in text.split(self.separator) if item.strip()]
 
 
+def revision_field() -> forms.IntegerField:
+    """The revision the editor started from; a save based on an older one is refused."""
+    return forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+
 def teams_for(user: Any) -> QuerySet[Team]:
     """Teams ``user`` may register a model for: their own, or all for an admin."""
     if getattr(user, "is_superuser", False):
@@ -112,6 +127,7 @@ class ModelEditForm(forms.Form):
     tags = ListTextField(
         separator=",", max_length=1000, help_text="Comma-separated, e.g. tabular, payments."
     )
+    revision = revision_field()
 
     @classmethod
     def initial_for(cls, model: RegisteredModel) -> dict[str, Any]:
@@ -120,7 +136,12 @@ class ModelEditForm(forms.Form):
             "summary": model.summary,
             "task_type": model.task_type,
             "tags": [tag.name for tag in model.tags.all()],
+            "revision": model.revision,
         }
+
+    def changes(self) -> dict[str, Any]:
+        """The edited fields, without the revision they were based on."""
+        return {k: v for k, v in self.cleaned_data.items() if k != "revision"}
 
 
 class ModelCreateForm(ModelEditForm):
@@ -133,6 +154,7 @@ class ModelCreateForm(ModelEditForm):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        del self.fields["revision"]  # a new model has no earlier revision
         self.fields["team"].queryset = teams_for(user)  # type: ignore[attr-defined]
 
 
@@ -165,6 +187,8 @@ class VersionForm(ContractFields):
 
 
 class ContractForm(ContractFields):
+    revision = revision_field()
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name in ("input_schema", "output_schema"):
@@ -173,6 +197,9 @@ class ContractForm(ContractFields):
     @classmethod
     def initial_for(cls, version: ModelVersion) -> dict[str, Any]:
         return {name: getattr(version, name) for name in cls.base_fields}
+
+    def contract(self) -> dict[str, Any]:
+        return {k: v for k, v in self.cleaned_data.items() if k != "revision"}
 
 
 class CardForm(forms.Form):
@@ -184,6 +211,7 @@ class CardForm(forms.Form):
     datasets = ListTextField(help_text="One per line.")
     contacts = ListTextField(help_text="One per line: a name or an e-mail address.")
     links = ListTextField(help_text="One http(s) URL per line.")
+    revision = revision_field()
 
     metadata_fields = ["license", "base_model", "languages", "datasets", "contacts", "links"]
 
@@ -206,7 +234,8 @@ class CardForm(forms.Form):
 
     @classmethod
     def initial_for(cls, card: ModelCard) -> dict[str, Any]:
-        return {field: getattr(card, field) for field, _ in CARD_SECTIONS} | card.metadata()
+        sections = {field: getattr(card, field) for field, _ in CARD_SECTIONS}
+        return sections | card.metadata() | {"revision": card.revision}
 
     def section_fields(self) -> list[forms.BoundField]:
         return [self[field] for field, _ in CARD_SECTIONS]
@@ -225,6 +254,7 @@ class CardImportForm(forms.Form):
     """Only the file; the card service reads it (UTF-8, at most 1 MB) and parses it."""
 
     readme = forms.FileField(label="README.md", help_text="A model card README, at most 1 MB.")
+    revision = revision_field()
 
 
 class ArtifactForm(forms.Form):

@@ -7,7 +7,9 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils.safestring import SafeString
 
+from portal.markdown import stored_html
 from portal.models import Team
 from registry.choices import ArtifactStatus, TaskType, VersionStatus
 
@@ -57,6 +59,8 @@ class RegisteredModel(models.Model):
     tags = models.ManyToManyField(Tag, blank=True, related_name="models")
     # Versions ever registered: numbers are never reused, even after a draft is deleted.
     versions_registered = models.PositiveIntegerField(default=0, editable=False)
+    # Bumped on every edit: forms and If-Match carry it so a stale save is refused.
+    revision = models.PositiveIntegerField(default=1, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -80,12 +84,19 @@ class ModelVersion(models.Model):
     model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="versions")
     version = models.CharField(max_length=64, help_text="Semantic version, e.g. 1.4.0.")
     number = models.PositiveIntegerField(help_text="1, 2, 3… in order of registration.")
-    # Zero-padded semver precedence, so the database orders versions by semver, not text.
-    sort_key = models.CharField(max_length=255, editable=False)
+    # Semver precedence as lowercase hex (see registry.services.versions.semver_sort_key), so
+    # the database orders versions by semver under any collation. 512 holds any 64-char version.
+    sort_key = models.CharField(max_length=512, editable=False)
     status = models.CharField(
         max_length=16, choices=VersionStatus.choices, default=VersionStatus.DRAFT
     )
+    # Set the first time a release moves the version to staging or production; never cleared,
+    # so a version (and its model) that was once live cannot be deleted.
+    released_at = models.DateTimeField(null=True, blank=True, editable=False)
     notes = models.TextField(blank=True)
+    # Rendered once when the notes are saved (portal.markdown); pages show this.
+    notes_html = models.TextField(blank=True, editable=False)
+    revision = models.PositiveIntegerField(default=1, editable=False)
     input_schema = models.JSONField(default=dict, blank=True)
     output_schema = models.JSONField(default=dict, blank=True)
     example_request = models.JSONField(null=True, blank=True)
@@ -101,6 +112,10 @@ class ModelVersion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["model", "version"], name="unique_semver_per_model"),
             models.UniqueConstraint(fields=["model", "number"], name="unique_number_per_model"),
+            # Versions differing only in build metadata (1.0.0+a, 1.0.0+b) are one version.
+            models.UniqueConstraint(
+                fields=["model", "sort_key"], name="unique_precedence_per_model"
+            ),
         ]
         indexes = [models.Index(fields=["model", "-sort_key"])]
 
@@ -110,11 +125,19 @@ class ModelVersion(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("registry:version-detail", args=[self.model.name, self.version])
 
+    @property
+    def notes_display(self) -> SafeString:
+        return stored_html(self.notes_html)
+
     def can_move_directly_to(self, status: str) -> bool:
         return status in DIRECT_TRANSITIONS.get(self.status, set())
 
     def can_move_by_release_to(self, status: str) -> bool:
         return status in RELEASE_TRANSITIONS.get(self.status, set())
+
+    @property
+    def was_released(self) -> bool:
+        return self.released_at is not None
 
 
 class ModelCard(models.Model):
@@ -137,6 +160,9 @@ class ModelCard(models.Model):
     base_model = models.CharField(max_length=200, blank=True)
     contacts = models.JSONField(default=list, blank=True)
     links = models.JSONField(default=list, blank=True)
+    # Section field → sanitised HTML, rendered once on save (portal.markdown); pages show it.
+    html = models.JSONField(default=dict, blank=True, editable=False)
+    revision = models.PositiveIntegerField(default=1, editable=False)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -148,6 +174,12 @@ class ModelCard(models.Model):
     def sections(self) -> list[tuple[str, str, str]]:
         """(field, title, markdown) for every section, in the paper's order."""
         return [(field, title, getattr(self, field)) for field, title in CARD_SECTIONS]
+
+    def rendered_sections(self) -> list[tuple[str, str, SafeString]]:
+        """(field, title, stored HTML) for every section, in the paper's order."""
+        return [
+            (field, title, stored_html(self.html.get(field, ""))) for field, title in CARD_SECTIONS
+        ]
 
     def metadata(self) -> dict[str, Any]:
         return {field: getattr(self, field) for field in CARD_METADATA_FIELDS}

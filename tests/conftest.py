@@ -114,6 +114,19 @@ def victor(db: Any) -> Any:
 
 
 @pytest.fixture
+def api_for() -> Any:
+    """``api_for(user)``: a DRF test client authenticated as ``user``."""
+    from rest_framework.test import APIClient
+
+    def make(user: Any) -> APIClient:
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
 def client_for() -> Any:
     """``client_for(user)``: a test client signed in as ``user``."""
 

@@ -1,15 +1,22 @@
 """One error shape for the whole API: ``{"errors": {field: [messages]}}``.
 
 Errors that belong to no field sit under ``"detail"``; the status code carries the kind.
+DRF's own non-field key is set to "detail" too (REST_FRAMEWORK NON_FIELD_ERRORS_KEY).
 """
 
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from portal.api.conditional import Conflict, etag_for
+from portal.api.parsers import PayloadTooLarge
+from portal.concurrency import StaleEdit
+from portal.request_limits import PARSE_ERRORS, parse_error_message
 
 
 def _as_messages(value: Any) -> Any:
@@ -22,18 +29,38 @@ def _as_messages(value: Any) -> Any:
     return [str(value)]
 
 
-def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    # Services raise Django's exceptions; the API turns them into DRF's.
+def _non_field_under_detail(errors: dict[str, Any]) -> dict[str, Any]:
+    """Django names non-field errors "__all__" (a model's clean(), a service's error dict)."""
+    if NON_FIELD_ERRORS in errors:
+        moved = errors.pop(NON_FIELD_ERRORS)
+        errors["detail"] = [*errors.get("detail", []), *moved]
+    return errors
+
+
+def _as_api_exception(exc: Exception) -> Exception:
+    """Services raise Django's exceptions, and Django's parsers its own; DRF wants its own."""
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-        exc = exceptions.ValidationError(detail)
-    elif isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied(str(exc) or None)
-    response = drf_exception_handler(exc, context)
+        return exceptions.ValidationError(detail)
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied(str(exc) or None)
+    if isinstance(exc, StaleEdit):
+        return Conflict(str(exc))
+    # Limits hit while DRF parses a body (e.g. chunked, with no Content-Length to check).
+    if isinstance(exc, PARSE_ERRORS):
+        status, message = parse_error_message(exc)
+        return PayloadTooLarge(message) if status == 413 else exceptions.ParseError(message)
+    return exc
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    response = drf_exception_handler(_as_api_exception(exc), context)
     if response is None:
         return None
     data = response.data
     if isinstance(data, list) or not isinstance(data, dict):
         data = {"detail": data}
-    response.data = {"errors": _as_messages(data)}
+    response.data = {"errors": _non_field_under_detail(_as_messages(data))}
+    if isinstance(exc, StaleEdit):
+        response["ETag"] = etag_for(exc.current)  # what a retry must send in If-Match
     return response

@@ -1,15 +1,63 @@
-"""JSON bodies with a size cap and a clean answer for pathological nesting."""
+"""API body parsers: a size cap, a clean answer for deep nesting, and storable text only.
 
-from typing import Any
+Every parser here refuses text PostgreSQL cannot store (NUL, lone surrogates) with a 400
+naming the top-level field, so such text never reaches the ORM as a 500.
+"""
 
-from django.conf import settings
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from django.http import QueryDict
+from django.utils.datastructures import MultiValueDict
 from rest_framework import exceptions, status
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import DataAndFiles, FormParser, JSONParser, MultiPartParser
+
+from portal.request_limits import body_limit, body_limit_message, declared_length
+from portal.text import find_unstorable, unstorable_char
+
+if TYPE_CHECKING:
+    from django.http.request import _ImmutableQueryDict
 
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_code = "payload_too_large"
+
+
+def _fields(data: Any) -> Iterable[tuple[Any, Any]] | None:
+    if isinstance(data, MultiValueDict):  # form data: every value of every key
+        return ((key, value) for key, values in data.lists() for value in values)
+    if isinstance(data, dict):
+        return data.items()
+    return None
+
+
+def refuse_unstorable(data: Any) -> None:
+    """400 naming the top-level field whose value holds text PostgreSQL cannot store."""
+    fields = _fields(data)
+    if fields is None:
+        problem = find_unstorable(data)
+        if problem is not None:
+            raise exceptions.ValidationError({"detail": [f"The body {problem}."]})
+        return
+    for key, value in fields:
+        key_problem = unstorable_char(key) if isinstance(key, str) else None
+        if key_problem is not None:
+            raise exceptions.ValidationError({"detail": [f"A field name {key_problem}."]})
+        problem = find_unstorable(value)
+        if problem is not None:
+            raise exceptions.ValidationError({key: [f"This field {problem}."]})
+
+
+def _refuse_declared_oversize(parser_context: Any) -> int | None:
+    """The body cap, after a 413 when the declared length is already over it."""
+    limit = body_limit()
+    request = (parser_context or {}).get("request")
+    if limit is not None and request is not None and declared_length(request) > limit:
+        raise PayloadTooLarge(body_limit_message())
+    return limit
 
 
 class CappedJSONParser(JSONParser):
@@ -19,12 +67,37 @@ class CappedJSONParser(JSONParser):
     """
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        request = (parser_context or {}).get("request")
-        declared = int(request.META.get("CONTENT_LENGTH") or 0) if request is not None else 0
-        if declared > limit:
-            raise PayloadTooLarge(f"The request body is larger than the limit of {limit:,} bytes.")
+        _refuse_declared_oversize(parser_context)
         try:
-            return super().parse(stream, media_type, parser_context)
+            data = super().parse(stream, media_type, parser_context)
         except RecursionError as exc:
             raise exceptions.ParseError("JSON parse error - nesting is too deep.") from exc
+        refuse_unstorable(data)
+        return data
+
+
+class CappedFormParser(FormParser):
+    """DRF's form parser reads the whole stream; this one stops one byte past the cap."""
+
+    def parse(
+        self, stream: Any, media_type: str | None = None, parser_context: Any = None
+    ) -> _ImmutableQueryDict:
+        limit = _refuse_declared_oversize(parser_context)
+        body = stream.read() if limit is None else stream.read(limit + 1)
+        if limit is not None and len(body) > limit:
+            raise PayloadTooLarge(body_limit_message())
+        encoding = (parser_context or {}).get("encoding") or "utf-8"
+        data = QueryDict(body, encoding=encoding)  # TooManyFieldsSent maps to a 400
+        refuse_unstorable(data)
+        return data
+
+
+class CheckedMultiPartParser(MultiPartParser):
+    """Django's multipart parser caps text fields and counts; this adds the text check."""
+
+    def parse(
+        self, stream: Any, media_type: str | None = None, parser_context: Any = None
+    ) -> DataAndFiles[Any, Any]:
+        parsed = super().parse(stream, media_type, parser_context)
+        refuse_unstorable(parsed.data)
+        return parsed

@@ -7,6 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from portal.api.serializers import StrictModelSerializer, StrictSerializer
 from portal.models import Team
 from registry.choices import TaskType, VersionStatus
 from registry.models import (
@@ -28,7 +29,7 @@ class TagListField(serializers.ListField):
         return [tag.name for tag in data.all()] if hasattr(data, "all") else list(data)
 
 
-class RegisteredModelSerializer(serializers.ModelSerializer):
+class RegisteredModelSerializer(StrictModelSerializer):
     team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
     tags = TagListField(max_length=20, required=False)
     latest_version = serializers.SerializerMethodField()
@@ -70,7 +71,10 @@ class RegisteredModelSerializer(serializers.ModelSerializer):
         return live[0].version if live else None
 
 
-class RegisteredModelUpdateSerializer(serializers.Serializer):
+class RegisteredModelUpdateSerializer(StrictSerializer):
+    read_only_names: tuple[str, ...] = ("name", "team", "url", "latest_version")
+    read_only_names += ("production_version", "created_by", "created_at", "updated_at")
+
     title = serializers.CharField(max_length=200, required=False)
     summary = serializers.CharField(max_length=300, required=False, allow_blank=True)
     task_type = serializers.ChoiceField(choices=TaskType.choices, required=False)
@@ -98,7 +102,7 @@ class ArtifactSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ArtifactUploadSerializer(serializers.Serializer):
+class ArtifactUploadSerializer(StrictSerializer):
     file = serializers.FileField(help_text="An ONNX model (protobuf).")
 
 
@@ -109,11 +113,23 @@ class ContractChangeSerializer(serializers.Serializer):
     change = serializers.CharField()
 
 
-class ContractSerializer(serializers.Serializer):
+FULL_REPLACE = (
+    "A full replace (PUT) sends every field: send an empty value to clear it, "
+    "or PATCH only the fields you change."
+)
+
+
+class ContractSerializer(StrictSerializer):
+    """The whole contract: PUT replaces all four parts, so all four must be sent."""
+
     input_schema = serializers.JSONField(help_text="JSON Schema (draft 2020-12) of a request.")
     output_schema = serializers.JSONField(help_text="JSON Schema (draft 2020-12) of a response.")
-    example_request = serializers.JSONField(required=False, allow_null=True, default=None)
-    example_response = serializers.JSONField(required=False, allow_null=True, default=None)
+    example_request = serializers.JSONField(
+        allow_null=True, error_messages={"required": FULL_REPLACE}
+    )
+    example_response = serializers.JSONField(
+        allow_null=True, error_messages={"required": FULL_REPLACE}
+    )
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):
@@ -170,7 +186,7 @@ class ModelVersionDetailSerializer(ModelVersionSerializer):
         return [change.as_dict() for change in self.context.get("changes", [])]
 
 
-class ModelVersionCreateSerializer(serializers.Serializer):
+class ModelVersionCreateSerializer(StrictSerializer):
     version = serializers.CharField(max_length=64, help_text="Semantic version, e.g. 1.4.0.")
     notes = serializers.CharField(required=False, allow_blank=True, max_length=50_000)
     input_schema = serializers.JSONField(required=False, allow_null=True, default=None)
@@ -179,15 +195,17 @@ class ModelVersionCreateSerializer(serializers.Serializer):
     example_response = serializers.JSONField(required=False, allow_null=True, default=None)
 
 
-class ModelVersionUpdateSerializer(serializers.Serializer):
+class ModelVersionUpdateSerializer(StrictSerializer):
+    read_only_names = tuple(name for name in ModelVersionSerializer.Meta.fields if name != "notes")
+
     notes = serializers.CharField(allow_blank=True, max_length=50_000)
 
 
-class VersionStatusSerializer(serializers.Serializer):
+class VersionStatusSerializer(StrictSerializer):
     status = serializers.ChoiceField(choices=VersionStatus.choices)
 
 
-class ModelCardSerializer(serializers.ModelSerializer):
+class ModelCardSerializer(StrictModelSerializer):
     completeness = serializers.IntegerField(read_only=True)
     missing_sections = serializers.ListField(child=serializers.CharField(), read_only=True)
     updated_by = serializers.SlugRelatedField[Any](slug_field="username", read_only=True)
@@ -203,6 +221,12 @@ class ModelCardSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["updated_at"]
+        # PUT replaces the whole card, so leaving a field out is refused rather than emptying
+        # it; PATCH (partial) changes only what it sends.
+        extra_kwargs = {
+            field: {"required": True, "error_messages": {"required": FULL_REPLACE}}
+            for field in [*(name for name, _ in CARD_SECTIONS), *CARD_METADATA_FIELDS]
+        }
 
     def to_representation(self, instance: ModelCard) -> dict[str, Any]:
         data = super().to_representation(instance)
@@ -210,7 +234,7 @@ class ModelCardSerializer(serializers.ModelSerializer):
         return data
 
 
-class CardImportSerializer(serializers.Serializer):
+class CardImportSerializer(StrictSerializer):
     readme = serializers.CharField(
         required=False, max_length=1_000_000, help_text="README.md text, if no file is sent."
     )

@@ -17,13 +17,16 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from portal.api.parsers import CappedJSONParser, PayloadTooLarge
+from portal.api.conditional import if_match_revision, with_etag
+from portal.api.parsers import CappedJSONParser, CheckedMultiPartParser, PayloadTooLarge
+from portal.api.permissions import TokenScopePermission
 from portal.uploads import limit_message, upload_too_large
 from registry.api import serializers as s
+from registry.api.permissions import CanEditModel
 from registry.converters import SemverConverter
 from registry.downloads import artifact_response, card_readme_response
 from registry.filtersets import RegisteredModelFilterSet
@@ -76,6 +79,7 @@ VERSION_EXAMPLE = OpenApiExample(
 )
 class RegisteredModelViewSet(viewsets.ModelViewSet):
     serializer_class = s.RegisteredModelSerializer
+    permission_classes = [IsAuthenticated, TokenScopePermission, CanEditModel]
     filterset_class = RegisteredModelFilterSet
     lookup_field = "name"
     lookup_value_regex = r"[-a-zA-Z0-9_]+"
@@ -100,9 +104,17 @@ class RegisteredModelViewSet(viewsets.ModelViewSet):
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
         models.update_model(
-            actor=request.user, model=model, tags=fields.pop("tags", None), **fields
+            actor=request.user,
+            model=model,
+            tags=fields.pop("tags", None),
+            expected_revision=if_match_revision(request),
+            **fields,
         )
-        return Response(self.get_serializer(self.get_object()).data)
+        return self.retrieve(request)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        model = self.get_object()
+        return with_etag(Response(self.get_serializer(model).data), model)
 
     def perform_destroy(self, instance: RegisteredModel) -> None:
         models.delete_model(actor=self.request.user, model=instance)
@@ -150,6 +162,7 @@ class ModelVersionViewSet(
     viewsets.GenericViewSet,
 ):
     serializer_class = s.ModelVersionSerializer
+    permission_classes = [IsAuthenticated, TokenScopePermission, CanEditModel]
     # Schemas and examples arrive as JSON only: form-encoded JSONFields would bypass the
     # parser's size and nesting guards.
     parser_classes = [CappedJSONParser]
@@ -180,13 +193,15 @@ class ModelVersionViewSet(
             "previous": previous,
             "changes": versions.contract_changes(previous, version),
         }
-        return Response(s.ModelVersionDetailSerializer(version, context=context).data, status=code)
+        data = s.ModelVersionDetailSerializer(version, context=context).data
+        return with_etag(Response(data, status=code), version)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self._detail(self.get_object())
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         model = self.get_model()
+        self.check_object_permissions(request, model)
         serializer = s.ModelVersionCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         version = versions.create_version(
@@ -198,7 +213,12 @@ class ModelVersionViewSet(
         version = self.get_object()
         serializer = s.ModelVersionUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        versions.update_notes(actor=request.user, version=version, **serializer.validated_data)
+        versions.update_notes(
+            actor=request.user,
+            version=version,
+            expected_revision=if_match_revision(request),
+            **serializer.validated_data,
+        )
         return self._detail(self.get_object())
 
     def perform_destroy(self, instance: ModelVersion) -> None:
@@ -211,9 +231,9 @@ class ModelVersionViewSet(
     )
     @action(detail=True, methods=["post"])
     def status(self, request: Request, **kwargs: Any) -> Response:
+        version = self.get_object()
         serializer = s.VersionStatusSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        version = self.get_object()
         versions.set_version_status(
             actor=request.user, version=version, status=serializer.validated_data["status"]
         )
@@ -235,27 +255,43 @@ class ModelVersionViewSet(
             serializer = s.ContractSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             version = versions.update_contract(
-                actor=request.user, version=version, **serializer.validated_data
+                actor=request.user,
+                version=version,
+                expected_revision=if_match_revision(request),
+                **serializer.validated_data,
             )
-        return Response(s.ContractSerializer(version).data)
+        return with_etag(Response(s.ContractSerializer(version).data), version)
 
     @extend_schema(methods=["GET"], summary="The model card", responses=s.ModelCardSerializer)
     @extend_schema(
         methods=["PUT"],
-        summary="Replace the model card",
+        summary="Replace the whole model card (every field must be sent)",
         request=s.ModelCardSerializer,
         responses=s.ModelCardSerializer,
     )
-    @action(detail=True, methods=["get", "put"], parser_classes=[CappedJSONParser])
+    @extend_schema(
+        methods=["PATCH"],
+        summary="Change some fields of the model card",
+        request=s.ModelCardSerializer,
+        responses=s.ModelCardSerializer,
+    )
+    @action(detail=True, methods=["get", "put", "patch"], parser_classes=[CappedJSONParser])
     def card(self, request: Request, **kwargs: Any) -> Response:
         card = self.get_object().card
-        if request.method == "PUT":
-            serializer = s.ModelCardSerializer(card, data=request.data)
-            serializer.is_valid(raise_exception=True)
-            card = model_cards.replace_card(
-                actor=request.user, card=card, values=serializer.validated_data
+        if request.method in ("PUT", "PATCH"):
+            serializer = s.ModelCardSerializer(
+                card, data=request.data, partial=request.method == "PATCH"
             )
-        return Response(s.ModelCardSerializer(card).data)
+            serializer.is_valid(raise_exception=True)
+            sections, metadata = model_cards.split_card_values(serializer.validated_data)
+            card = model_cards.update_card(
+                actor=request.user,
+                card=card,
+                sections=sections,
+                metadata=metadata,
+                expected_revision=if_match_revision(request),
+            )
+        return with_etag(Response(s.ModelCardSerializer(card).data), card)
 
     @extend_schema(
         summary="The card as a Hugging Face style README.md",
@@ -277,9 +313,10 @@ class ModelVersionViewSet(
         detail=True,
         methods=["post"],
         url_path="card/import",
-        parser_classes=[CappedJSONParser, MultiPartParser],
+        parser_classes=[CappedJSONParser, CheckedMultiPartParser],
     )
     def card_import(self, request: Request, **kwargs: Any) -> Response:
+        version = self.get_object()
         if upload_too_large(request._request):
             raise PayloadTooLarge(limit_message())
         serializer = s.CardImportSerializer(data=request.data)
@@ -293,9 +330,12 @@ class ModelVersionViewSet(
                 {"readme": ["Send a README.md as `file` or `readme`."]}
             )
         card = model_cards.import_card_readme(
-            actor=request.user, card=self.get_object().card, text=text
+            actor=request.user,
+            card=version.card,
+            text=text,
+            expected_revision=if_match_revision(request),
         )
-        return Response(s.ModelCardSerializer(card).data)
+        return with_etag(Response(s.ModelCardSerializer(card).data), card)
 
     @extend_schema(
         methods=["GET"], summary="The artifact and its validation", responses=s.ArtifactSerializer
@@ -309,7 +349,7 @@ class ModelVersionViewSet(
             413: OpenApiResponse(description="Over the upload cap"),
         },
     )
-    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser])
+    @action(detail=True, methods=["get", "post"], parser_classes=[CheckedMultiPartParser])
     def artifact(self, request: Request, **kwargs: Any) -> Response:
         version = self.get_object()
         if request.method == "GET":

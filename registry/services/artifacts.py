@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from portal.concurrency import next_revision
 from portal.services.audit import record_event
 from portal.uploads import limit_message
 from registry.choices import ArtifactStatus, VersionStatus
@@ -210,7 +211,10 @@ def _derive_missing_contract(version: ModelVersion, info: ModelInfo) -> None:
     if version.input_schema or version.output_schema:
         return
     version.input_schema, version.output_schema = derive_contract(info.inputs, info.outputs)
-    version.save(update_fields=["input_schema", "output_schema", "updated_at"])
+    # The version row is locked by _finish; editors holding the old revision must reload.
+    version.save(
+        update_fields=["input_schema", "output_schema", "updated_at", *next_revision(version)]
+    )
     record_event(
         actor=None,
         verb="version.contract_derived",

@@ -7,11 +7,16 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
-from jsonschema.exceptions import ValidationError as InstanceError
 
 from registry.choices import ChangeKind
+from registry.schemas import (
+    ContractValidator,
+    UnrunnableSchema,
+    UnsafeSchema,
+    check_safety,
+    first_error,
+)
 
 MAX_SCHEMA_BYTES = 256 * 1024
 MAX_SCHEMA_DEPTH = 32
@@ -45,11 +50,17 @@ def check_schema(schema: Any, *, field: str) -> None:
     if _depth(schema) > MAX_SCHEMA_DEPTH:
         raise ValidationError({field: f"A schema may nest at most {MAX_SCHEMA_DEPTH} levels."})
     try:
-        Draft202012Validator.check_schema(schema)
+        ContractValidator.check_schema(schema)
     except SchemaError as exc:
         raise ValidationError(
             {field: f"Not a valid JSON Schema at {_where(exc.path)}: {_short(exc.message)}"}
         ) from exc
+    except RecursionError as exc:
+        raise ValidationError({field: "The schema nests too deeply to check."}) from exc
+    try:
+        check_safety(schema)
+    except (UnsafeSchema, UnrunnableSchema) as exc:
+        raise ValidationError({field: f"Refused: {exc}."}) from exc
 
 
 def check_example(example: Any, schema: dict[str, Any], *, field: str) -> None:
@@ -57,12 +68,14 @@ def check_example(example: Any, schema: dict[str, Any], *, field: str) -> None:
     if example is None or not schema:
         return
     try:
-        Draft202012Validator(schema).validate(example)
-    except InstanceError as exc:
-        where = _where(exc.absolute_path)
+        error = first_error(example, schema)
+    except UnrunnableSchema as exc:
+        raise ValidationError({field: f"Cannot be checked against the contract: {exc}."}) from exc
+    if error is not None:
+        where = _where(error.absolute_path)
         raise ValidationError(
-            {field: f"Does not match the contract at {where}: {_short(exc.message)}"}
-        ) from exc
+            {field: f"Does not match the contract at {where}: {_short(error.message)}"}
+        )
 
 
 def check_contract(

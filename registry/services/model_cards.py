@@ -29,7 +29,6 @@ Other choices:
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -40,9 +39,14 @@ from django.core.files.base import File
 from django.core.validators import URLValidator
 from django.db import transaction
 
+from portal.concurrency import check_revision, next_revision
+from portal.markdown import render_fields
 from portal.services.audit import record_event
+from portal.text import find_unstorable, unstorable_char
+from portal.textdiff import line_diff
 from registry.models import CARD_METADATA_FIELDS, CARD_SECTIONS, ModelCard
 from registry.permissions import require_edit
+from registry.services.front_matter import load_front_matter
 
 MAX_SECTION_CHARS = 50_000
 MAX_README_BYTES = 1_000_000
@@ -93,12 +97,19 @@ def update_card(
     card: ModelCard,
     sections: dict[str, str] | None = None,
     metadata: dict[str, Any] | None = None,
+    expected_revision: int | None = None,
 ) -> ModelCard:
-    """Change some sections and metadata; every problem is reported in one ValidationError."""
+    """Change some sections and metadata; every problem is reported in one ValidationError.
+
+    Sections are rendered to HTML here, once; pages show the stored HTML. With
+    ``expected_revision`` (the revision the editor loaded), a card saved by someone else
+    in the meantime raises StaleEdit instead of being overwritten.
+    """
     require_edit(actor, card.version.model)
-    values = _clean_values(sections or {}, metadata or {})
+    values, html = _clean_and_render(sections or {}, metadata or {})
     # Compare with the stored row, locked, so concurrent editors don't overwrite blindly.
     locked = ModelCard.objects.select_for_update().get(pk=card.pk)
+    check_revision(locked, expected_revision)
     changed = [field for field, value in values.items() if getattr(locked, field) != value]
     for field, value in values.items():
         setattr(card, field, value)
@@ -106,14 +117,19 @@ def update_card(
         return card
     for field in changed:
         setattr(locked, field, values[field])
+    locked.html = {**locked.html, **{field: html[field] for field in changed if field in html}}
     locked.updated_by = actor
-    locked.save(update_fields=[*changed, "updated_by", "updated_at"])
-    card.updated_by, card.updated_at = actor, locked.updated_at
+    revision = next_revision(locked, card)
+    locked.save(update_fields=[*changed, "html", "updated_by", "updated_at", *revision])
+    card.html, card.updated_by, card.updated_at = locked.html, actor, locked.updated_at
     record_event(actor=actor, verb="card.updated", target=locked, after={"fields": changed})
     return card
 
 
-def _clean_values(sections: dict[str, Any], metadata: dict[str, Any]) -> dict[str, Any]:
+def _clean_and_render(
+    sections: dict[str, Any], metadata: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Checked values and the HTML of every section; all problems in one ValidationError."""
     errors: dict[str, list[str]] = {}
     values: dict[str, Any] = {}
     for name, value in sections.items():
@@ -130,9 +146,15 @@ def _clean_values(sections: dict[str, Any], metadata: dict[str, Any]) -> dict[st
             errors.setdefault(name, []).append(problem)
         else:
             values[name] = list(value) if name in LIST_FIELDS else value
+    html: dict[str, str] = {}
+    try:
+        html = render_fields({name: values[name] for name in sections if name in values})
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            errors.setdefault(name, []).extend(messages)
     if errors:
         raise ValidationError(errors)
-    return values
+    return values, html
 
 
 def normalise_section(text: str) -> str:
@@ -144,6 +166,8 @@ def normalise_section(text: str) -> str:
 def _section_problem(value: Any) -> str | None:
     if not isinstance(value, str):
         return "Must be a string."
+    if problem := unstorable_char(value):
+        return f"This text {problem}."
     if len(value) > MAX_SECTION_CHARS:
         return f"At most {MAX_SECTION_CHARS:,} characters (this has {len(value):,})."
     lines = value.replace("\r\n", "\n").replace("\r", "\n").split("\n")
@@ -157,6 +181,8 @@ def _section_problem(value: Any) -> str | None:
 
 
 def _metadata_problem(name: str, value: Any) -> str | None:
+    if problem := find_unstorable(value):
+        return f"This value {problem}."
     if name in MAX_STRING_CHARS:
         if not isinstance(value, str):
             return "Must be a string."
@@ -205,7 +231,7 @@ def card_diff(old: ModelCard | None, new: ModelCard) -> list[SectionDiff]:
         before = getattr(old, field) if old is not None else ""
         after = getattr(new, field)
         status = _status(before, after)
-        lines = [] if status == "unchanged" else _diff_lines(before, after)
+        lines = [] if status == "unchanged" else line_diff(before, after)
         diffs.append(SectionDiff(field=field, title=title, status=status, lines=lines))
     return diffs
 
@@ -218,19 +244,6 @@ def _status(before: str, after: str) -> DiffStatus:
     if not after.strip():
         return "removed"
     return "changed"
-
-
-def _diff_lines(before: str, after: str) -> list[tuple[str, str]]:
-    old_lines, new_lines = before.splitlines(), after.splitlines()
-    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
-    lines: list[tuple[str, str]] = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            lines += [(" ", line) for line in old_lines[i1:i2]]
-            continue
-        lines += [("-", line) for line in old_lines[i1:i2]]
-        lines += [("+", line) for line in new_lines[j1:j2]]
-    return lines
 
 
 def metadata_diff(old: ModelCard | None, new: ModelCard) -> list[tuple[str, Any, Any]]:
@@ -302,22 +315,26 @@ def read_readme_upload(upload: File) -> str:
         raise _readme_error(f"The README is not UTF-8 text (byte {exc.start}).") from exc
 
 
-@transaction.atomic
-def replace_card(*, actor: Any, card: ModelCard, values: dict[str, Any]) -> ModelCard:
-    """Replace the whole card (PUT semantics): every field left out becomes empty."""
-    sections = {field: values.get(field, "") for field, _ in CARD_SECTIONS}
-    metadata = {
-        field: values.get(field, [] if isinstance(getattr(card, field), list) else "")
-        for field in CARD_METADATA_FIELDS
-    }
-    return update_card(actor=actor, card=card, sections=sections, metadata=metadata)
+def split_card_values(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(sections, metadata) of a flat mapping of card fields, such as an API body."""
+    sections = {field: values[field] for field in SECTION_FIELDS if field in values}
+    metadata = {field: values[field] for field in CARD_METADATA_FIELDS if field in values}
+    return sections, metadata
 
 
-def import_card_readme(*, actor: Any, card: ModelCard, text: str) -> ModelCard:
+def import_card_readme(
+    *, actor: Any, card: ModelCard, text: str, expected_revision: int | None = None
+) -> ModelCard:
     """Replace the card's sections and metadata with those of a README."""
     require_edit(actor, card.version.model)
     sections, metadata = parse_card_readme(text)
-    return update_card(actor=actor, card=card, sections=sections, metadata=metadata)
+    return update_card(
+        actor=actor,
+        card=card,
+        sections=sections,
+        metadata=metadata,
+        expected_revision=expected_revision,
+    )
 
 
 def _readme_error(message: str) -> ValidationError:
@@ -335,7 +352,7 @@ def _front_matter(lines: list[str]) -> tuple[Any, int]:
         raise _readme_error("The front matter opened at line 1 is never closed with “---”.")
     source = "\n".join(lines[1:end]) + "\n"
     try:
-        front = yaml.safe_load(source)
+        front = load_front_matter(source)
     except yaml.YAMLError as exc:
         raise _readme_error(_yaml_problem(exc, first_line=2, last_line=end)) from exc
     if front is not None and not isinstance(front, dict):

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import semver
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
 
+from portal.concurrency import check_revision, next_revision
+from portal.markdown import render_fields
 from portal.services.audit import record_event
+from registry.choices import VersionStatus
 from registry.models import (
     CARD_METADATA_FIELDS,
     CARD_SECTIONS,
@@ -22,7 +28,12 @@ from registry.services.artifacts import store_artifact
 from registry.services.contracts import ContractChange, check_contract, diff_contracts
 from registry.services.storage import delete_files_on_commit
 
-_NUMERIC_WIDTH = 10
+MAX_VERSION_LENGTH = 64  # the width of ModelVersion.version
+# A release that moves a version here makes it "released" for good.
+LIVE_STATUSES = {VersionStatus.STAGING, VersionStatus.PRODUCTION}
+_NUMERIC = re.compile(r"[0-9]+")
+_MAX_DIGITS = 255  # the digit count is one byte
+_END, _NUMERIC_IDENTIFIER, _TEXT_IDENTIFIER, _RELEASE = b"\x00", b"\x01", b"\x02", b"\x03"
 
 
 def parse_semver(text: str) -> semver.Version:
@@ -36,15 +47,30 @@ def parse_semver(text: str) -> semver.Version:
 
 
 def semver_sort_key(version: semver.Version) -> str:
-    """A string whose text order is semver precedence (build metadata is ignored)."""
-    core = ".".join(str(part).zfill(_NUMERIC_WIDTH) for part in version.to_tuple()[:3])
+    """Lowercase hex whose text order is semver precedence (build metadata is ignored).
+
+    Each number is its digit count (one byte) then its digits, so numbers of any length
+    compare numerically. Each pre-release identifier is 0x01 and a number, or 0x02, its text
+    and 0x00; 0x00 ends the pre-release, and a release gets 0x03, above any pre-release.
+    Hex, because production PostgreSQL may use a locale collation that ignores punctuation
+    and case: 0-9 and a-f sort the same under every collation, the bytes themselves may not.
+    """
+    key = b"".join(_number_key(str(part)) for part in version.to_tuple()[:3])
     if not version.prerelease:
-        return f"{core}.1"  # a release outranks every pre-release of it
-    parts = [
-        f"0{part.zfill(_NUMERIC_WIDTH)}" if part.isdigit() else f"1{part}"
-        for part in version.prerelease.split(".")
-    ]
-    return f"{core}.0" + ".".join(parts)
+        return (key + _RELEASE).hex()
+    for identifier in version.prerelease.split("."):
+        if _NUMERIC.fullmatch(identifier):
+            key += _NUMERIC_IDENTIFIER + _number_key(identifier)
+        else:
+            key += _TEXT_IDENTIFIER + identifier.encode() + _END
+    return (key + _END).hex()
+
+
+def _number_key(digits: str) -> bytes:
+    digits = digits.lstrip("0") or "0"
+    if len(digits) > _MAX_DIGITS:
+        raise ValueError(f"A version number may have at most {_MAX_DIGITS} digits.")
+    return bytes([len(digits)]) + digits.encode()
 
 
 def previous_version(version: ModelVersion) -> ModelVersion | None:
@@ -81,17 +107,23 @@ def create_version(
 ) -> ModelVersion:
     """Register a version; its card and any contract not given are copied forward."""
     require_edit(actor, model)
+    if len(version.strip()) > MAX_VERSION_LENGTH:
+        raise ValidationError(
+            {"version": f"A version may have at most {MAX_VERSION_LENGTH} characters."}
+        )
     parsed = parse_semver(version)
+    sort_key = semver_sort_key(parsed)
+    notes_html = render_fields({"notes": notes})["notes"]
     # Lock the model row so concurrent registrations get distinct numbers.
     locked = RegisteredModel.objects.select_for_update().get(pk=model.pk)
-    if model.versions.filter(version=str(parsed)).exists():
-        raise ValidationError({"version": f"{model.name} already has version {parsed}."})
+    _refuse_duplicate(model, parsed, sort_key)
     new = ModelVersion(
         model=model,
         version=str(parsed),
-        sort_key=semver_sort_key(parsed),
+        sort_key=sort_key,
         number=locked.versions_registered + 1,
         notes=notes,
+        notes_html=notes_html,
         created_by=actor,
     )
     before = previous_version(new)
@@ -115,7 +147,12 @@ def create_version(
         example_request=new.example_request,
         example_response=new.example_response,
     )
-    new.save()
+    try:
+        with transaction.atomic():  # a savepoint: the refusal below leaves a usable transaction
+            new.save()
+    except IntegrityError:
+        _refuse_duplicate(model, parsed, sort_key)
+        raise
     locked.versions_registered = new.number
     locked.save(update_fields=["versions_registered"])
     model.versions_registered = new.number
@@ -135,6 +172,21 @@ def create_version(
     return new
 
 
+def _refuse_duplicate(model: RegisteredModel, parsed: semver.Version, sort_key: str) -> None:
+    """Refuse a version of the same precedence: semver ignores build metadata."""
+    existing = (
+        model.versions.filter(Q(sort_key=sort_key) | Q(version=str(parsed)))
+        .order_by("number")
+        .first()
+    )
+    if existing is None:
+        return
+    message = f"{model.name} already has version {existing.version}"
+    if existing.version != str(parsed):
+        message += f"; {parsed} differs from it only in build metadata, which semver ignores"
+    raise ValidationError({"version": f"{message}."})
+
+
 def _inherit(before: ModelVersion | None, field: str, default: Any = dict) -> Any:
     if before is not None:
         return getattr(before, field)
@@ -143,9 +195,17 @@ def _inherit(before: ModelVersion | None, field: str, default: Any = dict) -> An
 
 def _copy_card_forward(before: ModelVersion | None, new: ModelVersion, actor: Any) -> ModelCard:
     source = getattr(before, "card", None) if before else None
-    fields = [field for field, _ in CARD_SECTIONS] + CARD_METADATA_FIELDS
+    fields = [field for field, _ in CARD_SECTIONS] + CARD_METADATA_FIELDS + ["html"]
     values = {field: getattr(source, field) for field in fields} if source else {}
     return ModelCard.objects.create(version=new, updated_by=actor, **values)
+
+
+def _lock(version: ModelVersion, expected_revision: int | None) -> ModelVersion:
+    """Lock the version's row and check the editor's revision against it."""
+    locked = ModelVersion.objects.select_for_update().get(pk=version.pk)
+    check_revision(locked, expected_revision)
+    version.revision = locked.revision
+    return locked
 
 
 @transaction.atomic
@@ -157,7 +217,9 @@ def update_contract(
     output_schema: dict[str, Any],
     example_request: Any = None,
     example_response: Any = None,
+    expected_revision: int | None = None,
 ) -> ModelVersion:
+    """Replace the contract; a version saved since ``expected_revision`` raises StaleEdit."""
     require_edit(actor, version.model)
     check_contract(
         input_schema=input_schema,
@@ -165,7 +227,8 @@ def update_contract(
         example_request=example_request,
         example_response=example_response,
     )
-    before = {"input_schema": version.input_schema, "output_schema": version.output_schema}
+    locked = _lock(version, expected_revision)
+    before = {"input_schema": locked.input_schema, "output_schema": locked.output_schema}
     version.input_schema, version.output_schema = input_schema, output_schema
     version.example_request, version.example_response = example_request, example_response
     version.save(
@@ -175,6 +238,7 @@ def update_contract(
             "example_request",
             "example_response",
             "updated_at",
+            *next_revision(version),
         ]
     )
     record_event(
@@ -207,8 +271,12 @@ def set_version_status(
         )
     before = locked.status
     locked.status = status
-    locked.save(update_fields=["status", "updated_at"])
-    version.status = status
+    fields = ["status", "updated_at", *next_revision(locked, version)]
+    if via_release and status in LIVE_STATUSES and locked.released_at is None:
+        locked.released_at = timezone.now()
+        fields.append("released_at")
+    locked.save(update_fields=fields)
+    version.status, version.released_at = status, locked.released_at
     record_event(
         actor=actor,
         verb="version.status_changed",
@@ -220,21 +288,43 @@ def set_version_status(
 
 
 @transaction.atomic
-def update_notes(*, actor: Any, version: ModelVersion, notes: str) -> ModelVersion:
+def update_notes(
+    *, actor: Any, version: ModelVersion, notes: str, expected_revision: int | None = None
+) -> ModelVersion:
+    """Replace the notes; the audit event keeps the old and new text. No change, no event."""
     require_edit(actor, version.model)
-    version.notes = notes
-    version.save(update_fields=["notes", "updated_at"])
-    record_event(actor=actor, verb="version.notes_updated", target=version)
+    html = render_fields({"notes": notes})["notes"]
+    before = _lock(version, expected_revision).notes
+    if notes == before:
+        return version
+    version.notes, version.notes_html = notes, html
+    version.save(update_fields=["notes", "notes_html", "updated_at", *next_revision(version)])
+    record_event(
+        actor=actor,
+        verb="version.notes_updated",
+        target=version,
+        before={"notes": before},
+        after={"notes": notes},
+    )
     return version
 
 
 @transaction.atomic
 def delete_version(*, actor: Any, version: ModelVersion) -> None:
-    """Remove a draft version. Its number is never reused."""
+    """Remove a draft that was never released. Its number is never reused."""
     require_edit(actor, version.model)
-    if version.status != "draft":
+    # Lock the row: a release committing now would otherwise be deleted with it.
+    locked = ModelVersion.objects.select_for_update().get(pk=version.pk)
+    if locked.released_at is not None:
         raise ValidationError(
-            {"status": f"Only draft versions can be deleted; {version} is {version.status}."}
+            {
+                "status": f"{version} was released on {locked.released_at:%Y-%m-%d}, so it "
+                "cannot be deleted; archive it instead."
+            }
+        )
+    if locked.status != VersionStatus.DRAFT:
+        raise ValidationError(
+            {"status": f"Only draft versions can be deleted; {version} is {locked.status}."}
         )
     files = [version.artifact.file.name] if hasattr(version, "artifact") else []
     record_event(actor=actor, verb="version.deleted", target=version)

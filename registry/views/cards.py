@@ -11,6 +11,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal.concurrency import StaleEdit
+from portal.markdown import MarkdownRefused, stored_html
+from portal.markdown import render as render_markdown
 from portal.uploads import limit_message, upload_too_large
 from registry.downloads import card_readme_response
 from registry.forms import CardForm, CardImportForm, apply_service_errors
@@ -21,7 +24,7 @@ from registry.services.model_cards import (
     read_readme_upload,
     update_card,
 )
-from registry.views.shared import HtmxHttpRequest, get_version
+from registry.views.shared import HtmxHttpRequest, StaleNotice, get_version, stale_notice
 
 SECTION_FIELDS = {field for field, _ in CARD_SECTIONS}
 
@@ -34,6 +37,27 @@ def _preview_url(version: ModelVersion) -> str:
     return reverse("registry:card-preview", args=[version.model.name, version.version])
 
 
+def _import_form(card: ModelCard) -> CardImportForm:
+    return CardImportForm(initial={"revision": card.revision})
+
+
+def _preview(text: str) -> dict[str, Any]:
+    try:
+        return {"html": stored_html(render_markdown(text))}
+    except MarkdownRefused as exc:
+        return {"error": f"This text {exc}; saving it will be refused."}
+
+
+def _section_editors(form: CardForm, card: ModelCard) -> list[tuple[Any, dict[str, Any]]]:
+    """Each section's bound field with its preview: stored HTML, or the posted text's."""
+    if not form.is_bound:
+        return [
+            (field, {"html": stored_html(card.html.get(field.name, ""))})
+            for field in form.section_fields()
+        ]
+    return [(field, _preview(field.value() or "")) for field in form.section_fields()]
+
+
 def _render_edit(
     request: HtmxHttpRequest,
     version: ModelVersion,
@@ -42,13 +66,16 @@ def _render_edit(
     *,
     status: int = 200,
     import_error: str = "",
+    stale: StaleNotice | None = None,
 ) -> HttpResponse:
     context: dict[str, Any] = {
         "model": version.model,
         "version": version,
         "form": form,
+        "sections": _section_editors(form, _card(version)),
         "import_form": import_form,
         "import_error": import_error,
+        "stale": stale,
     }
     return render(request, "registry/card_form.html", context, status=status)
 
@@ -61,17 +88,25 @@ def card_edit(request: HtmxHttpRequest, name: str, version: str) -> HttpResponse
     form = CardForm(
         request.POST or None, initial=CardForm.initial_for(card), preview_url=_preview_url(found)
     )
+    stale = None
     if request.method == "POST" and form.is_valid():
         try:
             update_card(
-                actor=request.user, card=card, sections=form.sections(), metadata=form.metadata()
+                actor=request.user,
+                card=card,
+                sections=form.sections(),
+                metadata=form.metadata(),
+                expected_revision=form.cleaned_data["revision"],
             )
         except ValidationError as exc:
             apply_service_errors(form, exc)
+        except StaleEdit as exc:
+            saved = CardForm.initial_for(_card(found))
+            stale = stale_notice(form, exc, saved=saved, labels=dict(CARD_SECTIONS))
         else:
             messages.success(request, f"Card of {found.version} saved.")
             return redirect(found)
-    return _render_edit(request, found, form, CardImportForm())
+    return _render_edit(request, found, form, _import_form(card), stale=stale)
 
 
 @require_POST
@@ -81,7 +116,7 @@ def card_preview(request: HtmxHttpRequest, name: str, version: str) -> HttpRespo
     require_edit(request.user, found.model)
     field = request.POST.get("field", "")
     text = request.POST.get(field, "") if field in SECTION_FIELDS else ""
-    return render(request, "registry/partials/card_preview.html", {"text": text})
+    return render(request, "registry/partials/card_preview.html", _preview(text))
 
 
 @require_GET
@@ -99,15 +134,23 @@ def card_import(request: HtmxHttpRequest, name: str, version: str) -> HttpRespon
     form = CardForm(initial=CardForm.initial_for(card), preview_url=_preview_url(found))
     if upload_too_large(request):
         return _render_edit(
-            request, found, form, CardImportForm(), status=413, import_error=limit_message()
+            request, found, form, _import_form(card), status=413, import_error=limit_message()
         )
     import_form = CardImportForm(request.POST, request.FILES)
     if import_form.is_valid():
         try:
             text = read_readme_upload(import_form.cleaned_data["readme"])
-            import_card_readme(actor=request.user, card=card, text=text)
+            import_card_readme(
+                actor=request.user,
+                card=card,
+                text=text,
+                expected_revision=import_form.cleaned_data["revision"],
+            )
         except ValidationError as exc:
             apply_service_errors(import_form, exc)
+        except StaleEdit as exc:
+            import_form = _import_form(_card(found))
+            return _render_edit(request, found, form, import_form, import_error=str(exc))
         else:
             messages.success(request, f"Card of {found.version} imported from README.md.")
             return redirect(found)

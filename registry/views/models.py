@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
+from portal.concurrency import StaleEdit
 from registry.choices import VersionStatus
 from registry.filtersets import RegisteredModelFilterSet
 from registry.forms import ModelCreateForm, ModelEditForm, apply_service_errors
@@ -25,7 +26,13 @@ from registry.services.model_cards import card_diff, metadata_diff
 from registry.services.models import create_model, update_model
 from registry.services.versions import contract_changes, previous_version
 from registry.views.schema_table import schema_rows
-from registry.views.shared import HtmxHttpRequest, get_model, shown, wants_fragment
+from registry.views.shared import (
+    HtmxHttpRequest,
+    get_model,
+    shown,
+    stale_notice,
+    wants_fragment,
+)
 
 PAGE_SIZE = 25
 SECTION_TITLES = dict(CARD_SECTIONS)
@@ -171,13 +178,23 @@ def model_edit(request: HtmxHttpRequest, name: str) -> HttpResponse:
     model = get_model(name)
     require_edit(request.user, model)
     form = ModelEditForm(request.POST or None, initial=ModelEditForm.initial_for(model))
+    stale = None
     if request.method == "POST" and form.is_valid():
-        fields = dict(form.cleaned_data)
+        fields = form.changes()
         try:
-            update_model(actor=request.user, model=model, tags=fields.pop("tags"), **fields)
+            update_model(
+                actor=request.user,
+                model=model,
+                tags=fields.pop("tags"),
+                expected_revision=form.cleaned_data["revision"],
+                **fields,
+            )
         except ValidationError as exc:
             apply_service_errors(form, exc)
+        except StaleEdit as exc:
+            stale = stale_notice(form, exc, saved=ModelEditForm.initial_for(get_model(name)))
         else:
             messages.success(request, f"Model {model.name} saved.")
             return redirect(model)
-    return render(request, "registry/model_form.html", {"form": form, "model": model})
+    context = {"form": form, "model": model, "stale": stale}
+    return render(request, "registry/model_form.html", context)

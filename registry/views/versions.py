@@ -10,12 +10,19 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from portal.concurrency import StaleEdit
 from portal.uploads import limit_message, upload_too_large
 from registry.choices import VersionStatus
 from registry.forms import ContractForm, StatusForm, VersionForm, apply_service_errors
 from registry.permissions import require_edit
 from registry.services.versions import register_version, set_version_status, update_contract
-from registry.views.shared import HtmxHttpRequest, get_model, get_version, report_outcome
+from registry.views.shared import (
+    HtmxHttpRequest,
+    get_model,
+    get_version,
+    report_outcome,
+    stale_notice,
+)
 
 # The artifact service reports problems with the file on "file"; the form calls it "artifact".
 VERSION_FORM_ERRORS = {"file": "artifact"}
@@ -68,13 +75,22 @@ def contract_edit(request: HtmxHttpRequest, name: str, version: str) -> HttpResp
     found = get_version(name, version)
     require_edit(request.user, found.model)
     form = ContractForm(request.POST or None, initial=ContractForm.initial_for(found))
+    stale = None
     if request.method == "POST" and form.is_valid():
         try:
-            update_contract(actor=request.user, version=found, **form.cleaned_data)
+            update_contract(
+                actor=request.user,
+                version=found,
+                expected_revision=form.cleaned_data["revision"],
+                **form.contract(),
+            )
         except ValidationError as exc:
             apply_service_errors(form, exc)
+        except StaleEdit as exc:
+            saved = ContractForm.initial_for(get_version(name, version))
+            stale = stale_notice(form, exc, saved=saved)
         else:
             messages.success(request, f"Contract of {found.version} saved.")
             return redirect(found)
-    context = {"model": found.model, "version": found, "form": form}
+    context = {"model": found.model, "version": found, "form": form, "stale": stale}
     return render(request, "registry/contract_form.html", context)

@@ -1,8 +1,16 @@
-"""The Markdown helper renders Markdown and neutralises hostile HTML."""
+"""Markdown is rendered in a bounded child process and hostile HTML is neutralised."""
+
+import time
 
 import pytest
+from django.core.exceptions import ValidationError
 
-from portal.markdown import render_markdown
+from portal.markdown import MarkdownRefused, render, render_fields
+
+
+def render_markdown(text: str | None) -> str:
+    return render(text or "")
+
 
 HOSTILE = {
     "script tag": "<script>alert(1)</script>hello",
@@ -53,15 +61,12 @@ def test_it_renders_nothing_for_empty_text() -> None:
     assert render_markdown("") == ""
 
 
-def test_the_template_filter_uses_the_same_sanitiser() -> None:
-    """The |markdown filter in templates is the sanitising helper."""
-    from django.template import Context, Template
+def test_templates_have_no_filter_that_renders_markdown_on_a_readers_request() -> None:
+    """Pages show the HTML stored on save; a |markdown filter would render on every view."""
+    from django.template import TemplateSyntaxError, engines
 
-    out = Template("{% load portal %}{{ text|markdown }}").render(
-        Context({"text": "**bold** <script>x</script>"})
-    )
-    assert "<strong>bold</strong>" in out
-    assert "<script" not in out
+    with pytest.raises(TemplateSyntaxError):
+        engines["django"].from_string("{% load portal %}{{ text|markdown }}")
 
 
 def test_user_text_cannot_claim_the_pages_own_ids() -> None:
@@ -69,3 +74,36 @@ def test_user_text_cannot_claim_the_pages_own_ids() -> None:
     html = str(render_markdown('### Panel {#artifact-panel}\n\n<h2 id="card-heading">x</h2>'))
     assert 'id="artifact-panel"' not in html and 'id="card-heading"' not in html
     assert 'id="md-' in html
+
+
+def test_quadratic_input_is_refused_within_the_budget_and_the_renderer_recovers(
+    settings,
+) -> None:
+    """A run of brackets that takes minutes in Python-Markdown is cut off at the budget."""
+    settings.HANDOFF_MARKDOWN_RENDER_SECONDS = 1
+    started = time.monotonic()
+
+    with pytest.raises(MarkdownRefused, match="longer than 1 seconds"):
+        render("[" * 20_000)
+
+    assert time.monotonic() - started < 4
+    assert render("*still works*") == "<p><em>still works</em></p>"
+
+
+def test_nesting_that_exhausts_the_recursion_limit_is_refused() -> None:
+    """6 KB of nested list markers crash Python-Markdown's recursion; here it is a refusal."""
+    with pytest.raises(MarkdownRefused, match="nests too deeply"):
+        render("- " * 3_000 + "x")
+    assert render("- a\n- b").count("<li>") == 2
+
+
+def test_render_fields_names_every_refused_field() -> None:
+    """Good fields render, bad ones are reported together, keyed by field."""
+    with pytest.raises(ValidationError) as caught:
+        render_fields({"intro": "ok", "metrics": "- " * 3_000 + "x", "notes": "x" * 60_000})
+
+    errors = caught.value.message_dict
+    assert set(errors) == {"metrics", "notes"}
+    assert "nests too deeply" in errors["metrics"][0]
+    assert "longer than 50,000 characters" in errors["notes"][0]
+    assert render_fields({"intro": "**a**"}) == {"intro": "<p><strong>a</strong></p>"}

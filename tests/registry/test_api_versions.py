@@ -6,6 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
+from registry.api import serializers as s
 from registry.models import ModelVersion
 from tests.registry.conftest import INPUT_V1, OUTPUT_V1
 
@@ -87,6 +88,7 @@ def test_outsiders_can_read_but_not_write(api_for, charlie, victor, v1) -> None:
         contract = {"input_schema": {}, "output_schema": {}}
         assert api.put(f"{BASE}/1.0.0/contract/", contract, format="json").status_code == 403
         assert api.put(f"{BASE}/1.0.0/card/", {"metrics": "x"}, format="json").status_code == 403
+        assert api.patch(f"{BASE}/1.0.0/card/", {"metrics": "x"}, format="json").status_code == 403
         assert api.delete(f"{BASE}/1.0.0/").status_code == 403
 
 
@@ -106,10 +108,16 @@ def test_the_contract_is_read_and_replaced(api_for, alice, v1) -> None:
     """PUT validates schemas and examples; GET returns what was stored."""
     api = api_for(alice)
     assert api.get(f"{BASE}/1.0.0/contract/").json()["input_schema"] == INPUT_V1
-    bad = {"input_schema": INPUT_V1, "output_schema": OUTPUT_V1, "example_response": {"score": "x"}}
+    bad = {
+        "input_schema": INPUT_V1,
+        "output_schema": OUTPUT_V1,
+        "example_request": None,
+        "example_response": {"score": "x"},
+    }
     response = api.put(f"{BASE}/1.0.0/contract/", bad, format="json")
     assert response.status_code == 400 and "example_response" in response.json()["errors"]
     good = {"input_schema": {"type": "object"}, "output_schema": {"type": "object"}}
+    good |= {"example_request": {}, "example_response": None}
     assert api.put(f"{BASE}/1.0.0/contract/", good, format="json").status_code == 200
     assert api.get(f"{BASE}/1.0.0/contract/").json()["input_schema"] == {"type": "object"}
 
@@ -117,7 +125,11 @@ def test_the_contract_is_read_and_replaced(api_for, alice, v1) -> None:
 def test_the_card_is_read_replaced_exported_and_imported(api_for, alice, bob, v1) -> None:
     """PUT replaces the card; export → import on another version round-trips it."""
     api = api_for(alice)
-    card = {
+    card = api.get(f"{BASE}/1.0.0/card/").json()
+    card = {k: v for k, v in card.items() if k not in s.ModelCardSerializer.Meta.read_only_fields}
+    for name in ("completeness", "missing_sections", "updated_by"):
+        card.pop(name)
+    card |= {
         "model_details": "Gradient boosted trees.",
         "intended_use": "Scoring card payments in the EU.",
         "license": "apache-2.0",
@@ -127,14 +139,14 @@ def test_the_card_is_read_replaced_exported_and_imported(api_for, alice, bob, v1
     response = api.put(f"{BASE}/1.0.0/card/", card, format="json")
     assert response.status_code == 200, response.json()
     assert response.json()["intended_use"] == "Scoring card payments in the EU."
-    bad = api.put(f"{BASE}/1.0.0/card/", {"links": ["javascript:alert(1)"]}, format="json")
+    bad = api.patch(f"{BASE}/1.0.0/card/", {"links": ["javascript:alert(1)"]}, format="json")
     assert bad.status_code == 400 and "links" in bad.json()["errors"]
 
     exported = api.get(f"{BASE}/1.0.0/card/export/")
     assert exported["Content-Type"] == "text/markdown; charset=utf-8"
     assert "attachment" in exported["Content-Disposition"]
     api.post(f"{BASE}/", {"version": "1.1.0"}, format="json")
-    api.put(f"{BASE}/1.1.0/card/", {"model_details": "changed"}, format="json")
+    api.patch(f"{BASE}/1.1.0/card/", {"model_details": "changed"}, format="json")
     upload = SimpleUploadedFile("README.md", exported.content, content_type="text/markdown")
     imported = api_for(bob).post(f"{BASE}/1.1.0/card/import/", {"file": upload}, format="multipart")
     assert imported.status_code == 200, imported.json()
@@ -157,7 +169,7 @@ def test_compare_reports_contract_card_and_metadata_changes(api_for, alice, v1) 
     api = api_for(alice)
     payload = {"version": "2.0.0", "input_schema": {"type": "object"}, "output_schema": OUTPUT_V1}
     api.post(f"{BASE}/", payload, format="json")
-    api.put(f"{BASE}/2.0.0/card/", {"metrics": "AUC 0.91"}, format="json")
+    api.patch(f"{BASE}/2.0.0/card/", {"metrics": "AUC 0.91"}, format="json")
     body = api.get("/api/models/fraud-score/compare/?a=1.0.0&b=2.0.0").json()
     assert body["breaking_changes"] >= 1
     assert {

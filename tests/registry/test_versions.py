@@ -18,6 +18,7 @@ from registry.services.versions import (
     semver_sort_key,
     set_version_status,
     update_contract,
+    update_notes,
 )
 from tests.registry.conftest import INPUT_V1, OUTPUT_V1
 
@@ -161,3 +162,78 @@ def test_released_models_and_non_draft_versions_cannot_be_deleted(alice, v1) -> 
     set_version_status(actor=alice, version=v1, status="production", via_release=True)
     with pytest.raises(ValidationError, match="released versions"):
         delete_model(actor=alice, model=v1.model)
+
+
+def test_a_version_differing_only_in_build_metadata_is_a_duplicate(alice, fraud_model) -> None:
+    """1.0.0+a and 1.0.0+b have one precedence: the second is refused, naming the first."""
+    create_version(actor=alice, model=fraud_model, version="1.0.0+a")
+    for text in ("1.0.0+b", "1.0.0"):
+        with pytest.raises(ValidationError) as caught:
+            create_version(actor=alice, model=fraud_model, version=text)
+        message = caught.value.message_dict["version"][0]
+        assert "already has version 1.0.0+a" in message and "build metadata" in message
+    assert list(fraud_model.versions.values_list("version", flat=True)) == ["1.0.0+a"]
+
+
+def test_build_metadata_twins_of_other_models_do_not_clash(alice, v1, risk_team) -> None:
+    """The precedence is unique per model only."""
+    other = create_model(actor=alice, name="other", title="Other", team=risk_team)
+    assert create_version(actor=alice, model=other, version="1.0.0+b").version == "1.0.0+b"
+
+
+def model_events(model) -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(verb="model.updated", target_id=str(model.pk)))
+
+
+def test_changing_only_the_tags_records_the_tag_names(alice, fraud_model) -> None:
+    """Before and after hold the sorted tag names."""
+    update_model(actor=alice, model=fraud_model, tags=["Payments", "cards"])
+    [event] = model_events(fraud_model)
+    assert event.before == {"tags": ["payments", "tabular"]}
+    assert event.after == {"tags": ["cards", "payments"]}
+    assert list(fraud_model.tags.values_list("name", flat=True)) == ["cards", "payments"]
+
+
+def test_an_update_records_only_what_changed(alice, bob, fraud_model) -> None:
+    """An unchanged field passed along (as the edit form does) is left out of the event."""
+    update_model(
+        actor=bob,
+        model=fraud_model,
+        title="Fraud score (cards)",
+        summary=fraud_model.summary,
+        tags=["tabular", "payments"],
+    )
+    [event] = model_events(fraud_model)
+    assert event.before == {"title": "Fraud score"}
+    assert event.after == {"title": "Fraud score (cards)"}
+    fraud_model.refresh_from_db()
+    assert fraud_model.updated_by == bob
+
+
+def test_an_update_that_changes_nothing_records_nothing(alice, bob, fraud_model) -> None:
+    """Same values and the same tags: no event, and the model is not touched."""
+    updated_at = fraud_model.updated_at
+    update_model(
+        actor=bob,
+        model=fraud_model,
+        title=fraud_model.title,
+        task_type=fraud_model.task_type,
+        tags=["Tabular", "payments"],
+    )
+    assert model_events(fraud_model) == []
+    fraud_model.refresh_from_db()
+    assert (fraud_model.updated_at, fraud_model.updated_by) == (updated_at, alice)
+
+
+def test_a_notes_change_records_the_old_and_new_text(alice, v1) -> None:
+    """The event keeps both texts; saving the same notes again records nothing."""
+    update_notes(actor=alice, version=v1, notes="First cut.")
+    update_notes(actor=alice, version=v1, notes="Calibrated on March data.")
+    update_notes(actor=alice, version=v1, notes="Calibrated on March data.")
+    events = AuditEvent.objects.filter(verb="version.notes_updated").order_by("id")
+    assert [(e.before, e.after) for e in events] == [
+        ({"notes": ""}, {"notes": "First cut."}),
+        ({"notes": "First cut."}, {"notes": "Calibrated on March data."}),
+    ]
+    v1.refresh_from_db()
+    assert v1.notes == "Calibrated on March data."
