@@ -94,3 +94,14 @@ def test_behind_a_proxy_failures_are_counted_per_client(
         HTTP_X_FORWARDED_FOR="198.51.100.4",
     )
     assert alice_herself.status_code == 302
+
+
+def test_a_session_cookie_with_a_nul_is_no_session_not_a_500(client, db) -> None:
+    """A forged session id never reaches the database query (NUL breaks PostgreSQL)."""
+    client.cookies["sessionid"] = "hostile\x00session\x00key"
+
+    page = client.get("/models/")
+    api = client.get("/api/me/")
+
+    assert page.status_code == 302  # to the login page, as for anyone signed out
+    assert api.status_code == 401

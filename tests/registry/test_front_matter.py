@@ -185,6 +185,7 @@ def test_a_node_reached_twice_is_refused_by_the_tree_walk() -> None:
         node = loader.get_single_node()
     finally:
         loader.dispose()
+    assert node is not None
 
     with pytest.raises(FrontMatterError, match="aliases") as exc:
         front_matter._check_nodes(node)
