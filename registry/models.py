@@ -32,6 +32,8 @@ DIRECT_TRANSITIONS: dict[str, set[str]] = {
     VersionStatus.DRAFT: {VersionStatus.CANDIDATE, VersionStatus.ARCHIVED},
     VersionStatus.CANDIDATE: {VersionStatus.DRAFT, VersionStatus.ARCHIVED},
 }
+# Statuses in which a version takes a new artifact; later, the file is what was reviewed.
+ARTIFACT_STATUSES = {VersionStatus.DRAFT, VersionStatus.CANDIDATE}
 RELEASE_TRANSITIONS: dict[str, set[str]] = {
     VersionStatus.CANDIDATE: {VersionStatus.STAGING, VersionStatus.PRODUCTION},
     VersionStatus.STAGING: {VersionStatus.PRODUCTION, VersionStatus.CANDIDATE},
@@ -138,6 +140,16 @@ class ModelVersion(models.Model):
     @property
     def was_released(self) -> bool:
         return self.released_at is not None
+
+    @property
+    def is_deletable(self) -> bool:
+        """Only a draft that never reached an environment may be deleted."""
+        return self.status == VersionStatus.DRAFT and not self.was_released
+
+    @property
+    def accepts_artifact(self) -> bool:
+        """A new ONNX file may replace the artifact until the version is staged."""
+        return self.status in ARTIFACT_STATUSES
 
 
 class ModelCard(models.Model):

@@ -114,6 +114,15 @@ def victor(db: Any) -> Any:
 
 
 @pytest.fixture
+def superuser(db: Any) -> Any:
+    """An admin: superuser and staff, no role or team."""
+    user = create_user(username="root", password="pw-root-12345")
+    user.is_superuser = user.is_staff = True
+    user.save(update_fields=["is_superuser", "is_staff"])
+    return user
+
+
+@pytest.fixture
 def api_for() -> Any:
     """``api_for(user)``: a DRF test client authenticated as ``user``."""
     from rest_framework.test import APIClient

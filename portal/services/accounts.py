@@ -50,9 +50,11 @@ def grant_roles(*, user: Any, roles: Iterable[Role], actor: Any) -> None:
 
 
 @transaction.atomic
-def create_team(*, name: str, members: Iterable[Any] = (), actor: Any = None) -> Team:
+def create_team(
+    *, name: str, members: Iterable[Any] = (), actor: Any = None, description: str = ""
+) -> Team:
     members = list(members)
-    team = Team.objects.create(name=name, slug=slugify(name))
+    team = Team.objects.create(name=name, slug=slugify(name), description=description)
     team.members.add(*members)
     record_event(
         actor=actor,
@@ -68,4 +70,41 @@ def add_team_member(*, team: Team, user: Any, actor: Any = None) -> None:
     team.members.add(user)
     record_event(
         actor=actor, verb="team.member_added", target=team, after={"member": user.username}
+    )
+
+
+@transaction.atomic
+def update_team(*, team: Team, actor: Any, name: str, description: str) -> Team:
+    """Rename a team or change its description; its slug (in URLs and the API) is fixed."""
+    before = {"name": team.name, "description": team.description}
+    after = {"name": name, "description": description}
+    if before == after:
+        return team
+    team.name, team.description = name, description
+    team.full_clean(exclude=["members"], validate_unique=False)
+    team.save(update_fields=["name", "description"])
+    record_event(actor=actor, verb="team.updated", target=team, before=before, after=after)
+    return team
+
+
+@transaction.atomic
+def set_team_members(*, team: Team, members: Iterable[Any], actor: Any) -> None:
+    """Make ``members`` the team's members, recording who joined and who left."""
+    wanted = {member.pk: member for member in members}
+    current = {member.pk: member for member in team.members.all()}
+    joined = [wanted[pk] for pk in wanted.keys() - current.keys()]
+    left = [current[pk] for pk in current.keys() - wanted.keys()]
+    if not joined and not left:
+        return
+    team.members.add(*joined)
+    team.members.remove(*left)
+    record_event(
+        actor=actor,
+        verb="team.members_changed",
+        target=team,
+        before={"members": sorted(m.username for m in current.values())},
+        after={
+            "joined": sorted(m.username for m in joined),
+            "left": sorted(m.username for m in left),
+        },
     )
