@@ -3,7 +3,7 @@
 from django.http import FileResponse, HttpResponse
 
 from registry.models import Artifact, ModelVersion
-from registry.services.model_cards import export_card_readme
+from registry.services.card_readme import export_card_readme
 
 
 def artifact_response(artifact: Artifact) -> FileResponse:

@@ -13,6 +13,8 @@ from portal.models import PersonalToken
 from portal.services.audit import record_event
 
 TOKEN_PREFIX = "hnd_"
+# A token can only do what it was created for: reading, unless writing is asked for.
+DEFAULT_SCOPE = PersonalToken.Scope.READ
 
 
 def digest_of(key: str) -> str:
@@ -21,9 +23,7 @@ def digest_of(key: str) -> str:
 
 
 @transaction.atomic
-def create_token(
-    *, user: Any, name: str, scope: str = PersonalToken.Scope.WRITE
-) -> tuple[PersonalToken, str]:
+def create_token(*, user: Any, name: str, scope: str = DEFAULT_SCOPE) -> tuple[PersonalToken, str]:
     """Create a token and return it with its key; the key is never retrievable again."""
     key = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = PersonalToken.objects.create(

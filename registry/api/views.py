@@ -31,7 +31,7 @@ from registry.converters import SemverConverter
 from registry.downloads import artifact_response, card_readme_response
 from registry.filtersets import RegisteredModelFilterSet
 from registry.models import ModelVersion, RegisteredModel
-from registry.services import artifacts, model_cards, models, versions
+from registry.services import artifacts, card_readme, model_cards, models, versions
 from registry.services.comparison import compare_versions
 
 MODEL_EXAMPLE = OpenApiExample(
@@ -324,12 +324,12 @@ class ModelVersionViewSet(
         text = serializer.validated_data.get("readme")
         upload = serializer.validated_data.get("file")
         if upload is not None:
-            text = model_cards.read_readme_upload(upload)
+            text = card_readme.read_readme_upload(upload)
         if text is None:
             raise s.serializers.ValidationError(
                 {"readme": ["Send a README.md as `file` or `readme`."]}
             )
-        card = model_cards.import_card_readme(
+        card = card_readme.import_card_readme(
             actor=request.user,
             card=version.card,
             text=text,

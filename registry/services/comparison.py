@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from registry.models import ModelVersion
-from registry.services.model_cards import card_diff, metadata_diff
+from registry.services.card_diffs import card_diff, metadata_diff
 from registry.services.versions import contract_changes
 
 

@@ -19,11 +19,8 @@ from registry.downloads import card_readme_response
 from registry.forms import CardForm, CardImportForm, apply_service_errors
 from registry.models import CARD_SECTIONS, ModelCard, ModelVersion
 from registry.permissions import require_edit
-from registry.services.model_cards import (
-    import_card_readme,
-    read_readme_upload,
-    update_card,
-)
+from registry.services.card_readme import import_card_readme, read_readme_upload
+from registry.services.model_cards import update_card
 from registry.views.shared import HtmxHttpRequest, StaleNotice, get_version, stale_notice
 
 SECTION_FIELDS = {field for field, _ in CARD_SECTIONS}

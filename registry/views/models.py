@@ -22,7 +22,7 @@ from registry.models import CARD_SECTIONS, ModelCard, ModelVersion, RegisteredMo
 from registry.permissions import can_create_model, can_edit_model, require_edit
 from registry.queries import cards_by_version, model_activity, model_list_queryset, page_versions
 from registry.services.artifacts import UPLOADABLE_STATUSES
-from registry.services.model_cards import card_diff, metadata_diff
+from registry.services.card_diffs import card_diff, metadata_diff
 from registry.services.models import create_model, update_model
 from registry.services.versions import contract_changes, previous_version
 from registry.views.schema_table import schema_rows

@@ -166,7 +166,7 @@ def fraud_version(api_user: Any, api_team: Any) -> Any:
 
 @pytest.fixture
 def token_headers(api_user: Any) -> dict[str, str]:
-    _, key = create_token(user=api_user, name="schemathesis")
+    _, key = create_token(user=api_user, name="schemathesis", scope="write")
     return {"Authorization": f"Token {key}"}
 
 

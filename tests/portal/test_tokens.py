@@ -88,3 +88,13 @@ def test_the_token_form_defaults_to_read_only(client_for, alice: object) -> None
     response = client_for(alice).get("/account/tokens/")
     assert response.context["form"]["scope"].initial == "read"
     assert response["Cache-Control"].startswith("max-age=0")
+
+
+def test_a_token_is_read_only_unless_writing_is_asked_for(client_for, alice: object) -> None:
+    """The service's default and the form's initial choice agree: read-only."""
+    from portal.forms import TokenForm
+
+    token, _ = create_token(user=alice, name="dashboards")
+
+    assert token.scope == PersonalToken.Scope.READ
+    assert TokenForm().fields["scope"].initial == PersonalToken.Scope.READ

@@ -11,16 +11,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from portal.models import AuditEvent
 from portal.services.audit import events_for
 from registry.models import CARD_SECTIONS, ModelCard
-from registry.services.model_cards import (
-    MAX_SECTION_CHARS,
-    card_diff,
+from registry.services.card_diffs import card_diff, metadata_diff
+from registry.services.card_readme import (
     export_card_readme,
     import_card_readme,
-    metadata_diff,
     parse_card_readme,
     read_readme_upload,
-    update_card,
 )
+from registry.services.model_cards import MAX_SECTION_CHARS, update_card
 from registry.services.models import create_model
 from registry.services.versions import create_version
 

@@ -17,13 +17,13 @@ from rest_framework.test import APIClient
 
 from registry.models import ModelCard
 from registry.services import front_matter
+from registry.services.card_readme import parse_card_readme
 from registry.services.front_matter import (
     MAX_DEPTH,
     MAX_FRONT_MATTER_BYTES,
     FrontMatterError,
     load_front_matter,
 )
-from registry.services.model_cards import parse_card_readme
 
 IMPORT_URL = "/api/models/fraud-score/versions/1.0.0/card/import/"
 
