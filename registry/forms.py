@@ -1,7 +1,7 @@
 """Forms of the registry pages. They parse and present input; the services decide.
 
-No form here saves anything: views pass ``cleaned_data`` to a service and map the service's
-ValidationError back onto the fields with ``apply_service_errors``.
+No form here saves anything: views pass ``cleaned_data`` to a service through
+``portal.web.submit``, which maps the service's ValidationError back onto the fields.
 """
 
 from __future__ import annotations
@@ -19,23 +19,6 @@ from registry.choices import TaskType, VersionStatus
 from registry.models import CARD_SECTIONS, ModelCard, ModelVersion, RegisteredModel
 
 PREVIEW_TRIGGER = "keyup changed delay:400ms"
-
-
-def apply_service_errors(
-    form: forms.Form, error: ValidationError, rename: dict[str, str] | None = None
-) -> None:
-    """Put a service's ValidationError on the form: on a field when the form has it."""
-    rename = rename or {}
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for key, messages in error.message_dict.items():
-        field = rename.get(key, key)
-        for message in messages:
-            if field in form.fields:
-                form.add_error(field, message)
-            else:
-                form.add_error(None, f"{key.replace('_', ' ').capitalize()}: {message}")
 
 
 class JSONTextField(forms.CharField):

@@ -183,6 +183,9 @@ class ModelCard(models.Model):
     def __str__(self) -> str:
         return f"card of {self.version}"
 
+    def get_absolute_url(self) -> str:
+        return self.version.get_absolute_url()
+
     def sections(self) -> list[tuple[str, str, str]]:
         """(field, title, markdown) for every section, in the paper's order."""
         return [(field, title, getattr(self, field)) for field, title in CARD_SECTIONS]

@@ -4,24 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.concurrency import StaleEdit
 from portal.markdown import MarkdownRefused, stored_html
 from portal.markdown import render as render_markdown
-from portal.uploads import limit_message, upload_too_large
+from portal.web import HtmxHttpRequest, StaleNotice, submit, upload_refusal
 from registry.downloads import card_readme_response
-from registry.forms import CardForm, CardImportForm, apply_service_errors
+from registry.forms import CardForm, CardImportForm
 from registry.models import CARD_SECTIONS, ModelCard, ModelVersion
 from registry.permissions import require_edit
 from registry.services.card_readme import import_card_readme, read_readme_upload
 from registry.services.model_cards import update_card
-from registry.views.shared import HtmxHttpRequest, StaleNotice, get_version, stale_notice
+from registry.views.shared import get_version
 
 SECTION_FIELDS = {field for field, _ in CARD_SECTIONS}
 
@@ -85,25 +83,21 @@ def card_edit(request: HtmxHttpRequest, name: str, version: str) -> HttpResponse
     form = CardForm(
         request.POST or None, initial=CardForm.initial_for(card), preview_url=_preview_url(found)
     )
-    stale = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            update_card(
-                actor=request.user,
-                card=card,
-                sections=form.sections(),
-                metadata=form.metadata(),
-                expected_revision=form.cleaned_data["revision"],
-            )
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        except StaleEdit as exc:
-            saved = CardForm.initial_for(_card(found))
-            stale = stale_notice(form, exc, saved=saved, labels=dict(CARD_SECTIONS))
-        else:
-            messages.success(request, f"Card of {found.version} saved.")
-            return redirect(found)
-    return _render_edit(request, found, form, _import_form(card), stale=stale)
+    done = submit(
+        request,
+        form,
+        lambda data: update_card(
+            actor=request.user,
+            card=card,
+            sections=form.sections(),
+            metadata=form.metadata(),
+            expected_revision=data["revision"],
+        ),
+        success=lambda _: f"Card of {found.version} saved.",
+        saved=lambda: CardForm.initial_for(_card(found)),
+        labels=dict(CARD_SECTIONS),
+    )
+    return done.response or _render_edit(request, found, form, _import_form(card), stale=done.stale)
 
 
 @require_POST
@@ -129,26 +123,24 @@ def card_import(request: HtmxHttpRequest, name: str, version: str) -> HttpRespon
     require_edit(request.user, found.model)
     card = _card(found)
     form = CardForm(initial=CardForm.initial_for(card), preview_url=_preview_url(found))
-    if upload_too_large(request):
+    if refusal := upload_refusal(request):
         return _render_edit(
-            request, found, form, _import_form(card), status=413, import_error=limit_message()
+            request, found, form, _import_form(card), status=413, import_error=refusal
         )
     import_form = CardImportForm(request.POST, request.FILES)
-    if import_form.is_valid():
-        try:
-            text = read_readme_upload(import_form.cleaned_data["readme"])
-            import_card_readme(
+    try:
+        done = submit(
+            request,
+            import_form,
+            lambda data: import_card_readme(
                 actor=request.user,
                 card=card,
-                text=text,
-                expected_revision=import_form.cleaned_data["revision"],
-            )
-        except ValidationError as exc:
-            apply_service_errors(import_form, exc)
-        except StaleEdit as exc:
-            import_form = _import_form(_card(found))
-            return _render_edit(request, found, form, import_form, import_error=str(exc))
-        else:
-            messages.success(request, f"Card of {found.version} imported from README.md.")
-            return redirect(found)
-    return _render_edit(request, found, form, import_form)
+                text=read_readme_upload(data["readme"]),
+                expected_revision=data["revision"],
+            ),
+            success=lambda _: f"Card of {found.version} imported from README.md.",
+        )
+    except StaleEdit as exc:
+        # An import replaces the whole card: start again from the saved one.
+        return _render_edit(request, found, form, _import_form(card), import_error=str(exc))
+    return done.response or _render_edit(request, found, form, import_form)

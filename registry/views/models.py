@@ -6,18 +6,17 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
-from portal.concurrency import StaleEdit
+from portal.web import HtmxHttpRequest, submit, wants_fragment
 from registry.choices import VersionStatus
 from registry.filtersets import RegisteredModelFilterSet
-from registry.forms import ModelCreateForm, ModelEditForm, apply_service_errors
+from registry.forms import ModelCreateForm, ModelEditForm
 from registry.models import CARD_SECTIONS, ModelCard, ModelVersion, RegisteredModel
 from registry.permissions import can_create_model, can_edit_model, require_edit
 from registry.queries import cards_by_version, model_activity, model_list_queryset, page_versions
@@ -26,13 +25,7 @@ from registry.services.card_diffs import card_diff, metadata_diff
 from registry.services.models import create_model, update_model
 from registry.services.versions import contract_changes, previous_version
 from registry.views.schema_table import schema_rows
-from registry.views.shared import (
-    HtmxHttpRequest,
-    get_model,
-    shown,
-    stale_notice,
-    wants_fragment,
-)
+from registry.views.shared import get_model, shown
 
 PAGE_SIZE = 25
 SECTION_TITLES = dict(CARD_SECTIONS)
@@ -162,15 +155,14 @@ def model_create(request: HtmxHttpRequest) -> HttpResponse:
     if not can_create_model(request.user):
         raise PermissionDenied("Only a Data scientist or Engineer may register a model.")
     form = ModelCreateForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            model = create_model(actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, f"Model {model.name} registered.")
-            return redirect(model)
-    return render(request, "registry/model_form.html", {"form": form, "model": None})
+    done = submit(
+        request,
+        form,
+        lambda data: create_model(actor=request.user, **data),
+        success=lambda model: f"Model {model.name} registered.",
+    )
+    context = {"form": form, "model": None}
+    return done.response or render(request, "registry/model_form.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -178,23 +170,23 @@ def model_edit(request: HtmxHttpRequest, name: str) -> HttpResponse:
     model = get_model(name)
     require_edit(request.user, model)
     form = ModelEditForm(request.POST or None, initial=ModelEditForm.initial_for(model))
-    stale = None
-    if request.method == "POST" and form.is_valid():
+
+    def save(data: dict[str, Any]) -> RegisteredModel:
         fields = form.changes()
-        try:
-            update_model(
-                actor=request.user,
-                model=model,
-                tags=fields.pop("tags"),
-                expected_revision=form.cleaned_data["revision"],
-                **fields,
-            )
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        except StaleEdit as exc:
-            stale = stale_notice(form, exc, saved=ModelEditForm.initial_for(get_model(name)))
-        else:
-            messages.success(request, f"Model {model.name} saved.")
-            return redirect(model)
-    context = {"form": form, "model": model, "stale": stale}
-    return render(request, "registry/model_form.html", context)
+        return update_model(
+            actor=request.user,
+            model=model,
+            tags=fields.pop("tags"),
+            expected_revision=data["revision"],
+            **fields,
+        )
+
+    done = submit(
+        request,
+        form,
+        save,
+        success=lambda saved: f"Model {saved.name} saved.",
+        saved=lambda: ModelEditForm.initial_for(get_model(name)),
+    )
+    context = {"form": form, "model": model, "stale": done.stale}
+    return done.response or render(request, "registry/model_form.html", context)
