@@ -33,6 +33,11 @@ def upload_too_large(request: HttpRequest) -> bool:
     return bool(getattr(request, _FLAG, False))
 
 
+def upload_was_stopped(request: HttpRequest) -> bool:
+    """True when the streaming cap stopped this request's upload (no parsing here)."""
+    return bool(getattr(request, _FLAG, False))
+
+
 def limit_message() -> str:
     return f"The upload is larger than the limit of {upload_limit():,} bytes."
 

@@ -16,6 +16,7 @@ from rest_framework.parsers import DataAndFiles, FormParser, JSONParser, MultiPa
 
 from portal.request_limits import body_limit, body_limit_message, declared_length
 from portal.text import find_unstorable, unstorable_char
+from portal.uploads import limit_message, upload_was_stopped
 
 if TYPE_CHECKING:
     from django.http.request import _ImmutableQueryDict
@@ -93,11 +94,15 @@ class CappedFormParser(FormParser):
 
 
 class CheckedMultiPartParser(MultiPartParser):
-    """Django's multipart parser caps text fields and counts; this adds the text check."""
+    """Django's multipart parser caps text fields and counts; this adds the text check and
+    answers 413 when the streaming upload cap stopped a file, so views never check it."""
 
     def parse(
         self, stream: Any, media_type: str | None = None, parser_context: Any = None
     ) -> DataAndFiles[Any, Any]:
         parsed = super().parse(stream, media_type, parser_context)
+        request = (parser_context or {}).get("request")
+        if request is not None and upload_was_stopped(request):
+            raise PayloadTooLarge(limit_message())
         refuse_unstorable(parsed.data)
         return parsed
