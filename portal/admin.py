@@ -13,6 +13,7 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 
 from portal.models import AuditEvent, PersonalToken, Team, WorkerHeartbeat
+from portal.people import signed_in
 from portal.services.accounts import create_team, set_team_members, update_team
 from portal.services.tokens import revoke_token
 
@@ -62,9 +63,9 @@ class TeamAdmin(admin.ModelAdmin):
         name, description = form.cleaned_data["name"], form.cleaned_data["description"]
         if change:
             saved = Team.objects.get(pk=obj.pk)
-            update_team(team=saved, actor=request.user, name=name, description=description)
+            update_team(team=saved, actor=signed_in(request), name=name, description=description)
             return
-        created = create_team(name=name, description=description, actor=request.user)
+        created = create_team(name=name, description=description, actor=signed_in(request))
         obj.pk, obj.slug, obj.created_at = created.pk, created.slug, created.created_at
         obj._state.adding = False
 
@@ -73,7 +74,7 @@ class TeamAdmin(admin.ModelAdmin):
     ) -> None:
         members = form.cleaned_data["members"]
         team = Team.objects.get(pk=form.instance.pk)
-        set_team_members(team=team, members=members, actor=request.user)
+        set_team_members(team=team, members=members, actor=signed_in(request))
 
 
 @admin.register(AuditEvent)
@@ -97,7 +98,7 @@ class PersonalTokenAdmin(ReadOnlyAdmin):
     def revoke(self, request: HttpRequest, queryset: QuerySet[PersonalToken]) -> None:
         tokens = list(queryset.filter(revoked_at__isnull=True))
         for token in tokens:
-            revoke_token(token=token, actor=request.user)
+            revoke_token(token=token, actor=signed_in(request))
         self.message_user(request, f"Revoked {len(tokens)} token(s).", messages.SUCCESS)
 
 

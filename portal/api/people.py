@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import User
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
 
+from portal.people import Person
 
-def person(request: Request) -> User:
-    """``request.user`` as a User; every API view requires authentication before this runs."""
+
+def person(request: Request) -> Person:
+    """``request.user`` as a Person; every API view requires authentication before this runs."""
     user = request.user
-    if not isinstance(user, User):
+    if not isinstance(user, Person) or not user.is_authenticated:
         raise NotAuthenticated()
     return user

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from portal.models import Team
+from portal.people import Person
 from portal.roles import Role
 from portal.services.audit import record_event
 
@@ -38,7 +39,7 @@ def create_user(
 
 
 @transaction.atomic
-def grant_roles(*, user: Any, roles: Iterable[Role], actor: Any) -> None:
+def grant_roles(*, user: Person, roles: Iterable[Role], actor: Person | None) -> None:
     names = sorted(str(role) for role in roles)
     if not names:
         return
@@ -51,7 +52,7 @@ def grant_roles(*, user: Any, roles: Iterable[Role], actor: Any) -> None:
 
 @transaction.atomic
 def create_team(
-    *, name: str, members: Iterable[Any] = (), actor: Any = None, description: str = ""
+    *, name: str, members: Iterable[Person] = (), actor: Person | None = None, description: str = ""
 ) -> Team:
     members = list(members)
     team = Team.objects.create(name=name, slug=slugify(name), description=description)
@@ -66,7 +67,7 @@ def create_team(
 
 
 @transaction.atomic
-def add_team_member(*, team: Team, user: Any, actor: Any = None) -> None:
+def add_team_member(*, team: Team, user: Person, actor: Person | None = None) -> None:
     team.members.add(user)
     record_event(
         actor=actor, verb="team.member_added", target=team, after={"member": user.username}
@@ -74,7 +75,7 @@ def add_team_member(*, team: Team, user: Any, actor: Any = None) -> None:
 
 
 @transaction.atomic
-def update_team(*, team: Team, actor: Any, name: str, description: str) -> Team:
+def update_team(*, team: Team, actor: Person, name: str, description: str) -> Team:
     """Rename a team or change its description; its slug (in URLs and the API) is fixed."""
     before = {"name": team.name, "description": team.description}
     after = {"name": name, "description": description}
@@ -88,7 +89,7 @@ def update_team(*, team: Team, actor: Any, name: str, description: str) -> Team:
 
 
 @transaction.atomic
-def set_team_members(*, team: Team, members: Iterable[Any], actor: Any) -> None:
+def set_team_members(*, team: Team, members: Iterable[Person], actor: Person) -> None:
     """Make ``members`` the team's members, recording who joined and who left."""
     wanted = {member.pk: member for member in members}
     current = {member.pk: member for member in team.members.all()}

@@ -8,12 +8,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 
 from portal.models import AuditEvent
+from portal.people import Person
 from portal.request_id import current_request_id
 
 
 def record_event(
     *,
-    actor: Any,
+    actor: Person | None,
     verb: str,
     target: models.Model | None = None,
     before: dict[str, Any] | None = None,

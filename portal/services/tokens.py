@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from portal.models import PersonalToken
+from portal.people import Person
 from portal.services.audit import record_event
 
 TOKEN_PREFIX = "hnd_"
@@ -23,7 +23,9 @@ def digest_of(key: str) -> str:
 
 
 @transaction.atomic
-def create_token(*, user: Any, name: str, scope: str = DEFAULT_SCOPE) -> tuple[PersonalToken, str]:
+def create_token(
+    *, user: Person, name: str, scope: str = DEFAULT_SCOPE
+) -> tuple[PersonalToken, str]:
     """Create a token and return it with its key; the key is never retrievable again."""
     key = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = PersonalToken.objects.create(
@@ -40,7 +42,7 @@ def create_token(*, user: Any, name: str, scope: str = DEFAULT_SCOPE) -> tuple[P
 
 
 @transaction.atomic
-def revoke_token(*, token: PersonalToken, actor: Any) -> PersonalToken:
+def revoke_token(*, token: PersonalToken, actor: Person) -> PersonalToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])

@@ -18,6 +18,7 @@ import yaml
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
 
+from portal.people import Person
 from registry.models import CARD_METADATA_FIELDS, CARD_SECTIONS, ModelCard
 from registry.permissions import require_edit
 from registry.services.front_matter import load_front_matter
@@ -93,7 +94,7 @@ def read_readme_upload(upload: File) -> str:
 
 
 def import_card_readme(
-    *, actor: Any, card: ModelCard, text: str, expected_revision: int | None = None
+    *, actor: Person, card: ModelCard, text: str, expected_revision: int | None = None
 ) -> ModelCard:
     """Replace the card's sections and metadata with those of a README."""
     require_edit(actor, card.version.model)

@@ -32,6 +32,7 @@ from django.db import transaction
 
 from portal.concurrency import check_revision, next_revision
 from portal.markdown import render_fields
+from portal.people import Person
 from portal.services.audit import record_event
 from portal.text import find_unstorable, unstorable_char
 from registry.models import CARD_METADATA_FIELDS, CARD_SECTIONS, ModelCard
@@ -63,7 +64,7 @@ def empty_value(field: str) -> Any:
 @transaction.atomic
 def update_card(
     *,
-    actor: Any,
+    actor: Person,
     card: ModelCard,
     sections: dict[str, str] | None = None,
     metadata: dict[str, Any] | None = None,

@@ -11,6 +11,7 @@ from django.utils.text import slugify
 
 from portal.concurrency import check_revision, next_revision
 from portal.models import Team
+from portal.people import Person
 from portal.services.audit import record_event
 from registry.models import RegisteredModel, Tag
 from registry.permissions import require_create, require_edit
@@ -37,7 +38,7 @@ def _tags(names: Iterable[str]) -> list[Tag]:
 @transaction.atomic
 def create_model(
     *,
-    actor: Any,
+    actor: Person,
     name: str,
     title: str,
     team: Team,
@@ -74,7 +75,7 @@ def create_model(
 @transaction.atomic
 def update_model(
     *,
-    actor: Any,
+    actor: Person,
     model: RegisteredModel,
     tags: Iterable[str] | None = None,
     expected_revision: int | None = None,
@@ -122,7 +123,7 @@ def _set_tags(model: RegisteredModel, tags: list[Tag]) -> tuple[list[str], list[
 
 
 @transaction.atomic
-def delete_model(*, actor: Any, model: RegisteredModel) -> None:
+def delete_model(*, actor: Person, model: RegisteredModel) -> None:
     """Remove a model that was never released, with its versions, cards and artifacts."""
     require_edit(actor, model)
     # Lock every version first, so a release cannot commit between the check and the delete.

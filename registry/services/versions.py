@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from portal.concurrency import check_revision, next_revision
 from portal.markdown import render_fields
+from portal.people import Person
 from portal.services.audit import record_event
 from registry.choices import VersionStatus
 from registry.models import (
@@ -96,7 +97,7 @@ def contract_changes(old: ModelVersion | None, new: ModelVersion) -> list[Contra
 @transaction.atomic
 def create_version(
     *,
-    actor: Any,
+    actor: Person,
     model: RegisteredModel,
     version: str,
     notes: str = "",
@@ -193,7 +194,7 @@ def _inherit(before: ModelVersion | None, field: str, default: Any = dict) -> An
     return default() if callable(default) else default
 
 
-def _copy_card_forward(before: ModelVersion | None, new: ModelVersion, actor: Any) -> ModelCard:
+def _copy_card_forward(before: ModelVersion | None, new: ModelVersion, actor: Person) -> ModelCard:
     source = getattr(before, "card", None) if before else None
     fields = [field for field, _ in CARD_SECTIONS] + CARD_METADATA_FIELDS + ["html"]
     values = {field: getattr(source, field) for field in fields} if source else {}
@@ -211,7 +212,7 @@ def _lock(version: ModelVersion, expected_revision: int | None) -> ModelVersion:
 @transaction.atomic
 def update_contract(
     *,
-    actor: Any,
+    actor: Person,
     version: ModelVersion,
     input_schema: dict[str, Any],
     output_schema: dict[str, Any],
@@ -253,7 +254,7 @@ def update_contract(
 
 @transaction.atomic
 def set_version_status(
-    *, actor: Any, version: ModelVersion, status: str, via_release: bool = False
+    *, actor: Person | None, version: ModelVersion, status: str, via_release: bool = False
 ) -> ModelVersion:
     """Move a version. Past "candidate", only a release (``via_release``) may move it."""
     if not via_release:
@@ -289,7 +290,7 @@ def set_version_status(
 
 @transaction.atomic
 def update_notes(
-    *, actor: Any, version: ModelVersion, notes: str, expected_revision: int | None = None
+    *, actor: Person, version: ModelVersion, notes: str, expected_revision: int | None = None
 ) -> ModelVersion:
     """Replace the notes; the audit event keeps the old and new text. No change, no event."""
     require_edit(actor, version.model)
@@ -310,7 +311,7 @@ def update_notes(
 
 
 @transaction.atomic
-def delete_version(*, actor: Any, version: ModelVersion) -> None:
+def delete_version(*, actor: Person, version: ModelVersion) -> None:
     """Remove a draft that was never released. Its number is never reused."""
     require_edit(actor, version.model)
     # Lock the row: a release committing now would otherwise be deleted with it.
@@ -334,7 +335,7 @@ def delete_version(*, actor: Any, version: ModelVersion) -> None:
 
 @transaction.atomic
 def register_version(
-    *, actor: Any, model: RegisteredModel, upload: UploadedFile | None = None, **fields: Any
+    *, actor: Person, model: RegisteredModel, upload: UploadedFile | None = None, **fields: Any
 ) -> ModelVersion:
     """Register a version and, if given, its artifact together: a refused file leaves none."""
     version = create_version(actor=actor, model=model, **fields)
