@@ -132,40 +132,50 @@ def _types(schema: dict[str, Any]) -> set[str]:
 
 
 def _diff(old: Any, new: Any, side: str, path: str, out: list[ContractChange]) -> None:
+    """Changes at ``path`` and below, graded for the side of the contract they are on.
+
+    A request schema constrains what clients send, so narrowing it (a narrower type, fewer
+    enum values, a new required field) breaks them. A response schema is what clients
+    receive, so the direction flips: a response that may now hold a new type or enum value,
+    or may now omit a field, breaks them; a narrower response does not. A removed field
+    breaks either side: senders are refused it, readers no longer get it.
+    """
     if not isinstance(old, dict) or not isinstance(new, dict):
         return
 
-    def add(kind: str, where: str, change: str) -> None:
+    def add(narrows_request: bool, where: str, change: str) -> None:
+        breaking = narrows_request if side == "input" else not narrows_request
+        kind = ChangeKind.BREAKING if breaking else ChangeKind.COMPATIBLE
         out.append(ContractChange(kind=kind, schema=side, path=where or "(root)", change=change))
 
     old_types, new_types = _types(old), _types(new)
     if old_types and new_types and old_types != new_types:
         shown = f"{old.get('type')} → {new.get('type')}"
         if old_types - new_types:
-            add(ChangeKind.BREAKING, path, f"type narrowed: {shown}")
+            add(True, path, f"type narrowed: {shown}")
         else:
-            add(ChangeKind.COMPATIBLE, path, f"type widened: {shown}")
+            add(False, path, f"type widened: {shown}")
 
     if "enum" in old and "enum" in new:
         removed = [v for v in old["enum"] if v not in new["enum"]]
         added = [v for v in new["enum"] if v not in old["enum"]]
         if removed:
-            add(ChangeKind.BREAKING, path, f"enum values removed: {removed}")
+            add(True, path, f"enum values removed: {removed}")
         if added:
-            add(ChangeKind.COMPATIBLE, path, f"enum values added: {added}")
+            add(False, path, f"enum values added: {added}")
 
     old_required, new_required = set(old.get("required", [])), set(new.get("required", []))
     for name in sorted(new_required - old_required):
-        add(ChangeKind.BREAKING, f"{path}/{name}", "became required")
+        add(True, f"{path}/{name}", "became required")
     for name in sorted(old_required - new_required):
-        add(ChangeKind.COMPATIBLE, f"{path}/{name}", "no longer required")
+        add(False, f"{path}/{name}", "no longer required")
 
     old_props, new_props = old.get("properties", {}), new.get("properties", {})
     if isinstance(old_props, dict) and isinstance(new_props, dict):
         for name in sorted(set(old_props) - set(new_props)):
-            add(ChangeKind.BREAKING, f"{path}/{name}", "field removed")
+            out.append(ContractChange(ChangeKind.BREAKING, side, f"{path}/{name}", "field removed"))
         for name in sorted(set(new_props) - set(old_props)):
-            add(ChangeKind.COMPATIBLE, f"{path}/{name}", "field added")
+            out.append(ContractChange(ChangeKind.COMPATIBLE, side, f"{path}/{name}", "field added"))
         for name in sorted(set(old_props) & set(new_props)):
             _diff(old_props[name], new_props[name], side, f"{path}/{name}", out)
 

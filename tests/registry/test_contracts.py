@@ -75,15 +75,15 @@ def test_a_removed_field_and_a_new_required_field_are_breaking() -> None:
     ]
 
 
-def test_a_narrowed_type_and_a_removed_enum_value_are_breaking() -> None:
-    """number → integer narrows; dropping 'review' breaks consumers that handle it."""
+def test_a_narrowed_request_breaks_and_a_widened_response_breaks() -> None:
+    """amount number → integer refuses senders; a new decision value surprises readers."""
     new_in = copy.deepcopy(INPUT_V1)
     new_in["properties"]["amount"]["type"] = "integer"
     new_out = copy.deepcopy(OUTPUT_V1)
-    new_out["properties"]["decision"]["enum"] = ["approve", "decline"]
+    new_out["properties"]["decision"]["enum"] = ["approve", "review", "decline", "escalate"]
     kinds = {(kind, path, change) for kind, _, path, change in _changes(new_in, new_out)}
     assert ("breaking", "/amount", "type narrowed: number → integer") in kinds
-    assert ("breaking", "/decision", "enum values removed: ['review']") in kinds
+    assert ("breaking", "/decision", "enum values added: ['escalate']") in kinds
 
 
 def test_widening_and_relaxing_are_compatible() -> None:
@@ -109,3 +109,55 @@ def test_it_follows_nested_objects_and_arrays() -> None:
     new = {"type": "array", "items": {"type": "object", "properties": {"a": {}}}}
     changes = diff_contracts(old_input=old, old_output={}, new_input=new, new_output={})
     assert [(c.kind, c.path) for c in changes] == [("breaking", "/items/b")]
+
+
+def _kinds(old: dict, new: dict, side: str) -> dict[str, str]:
+    """{change: kind} of one side's changes."""
+    args = {"old_input": {}, "old_output": {}, "new_input": {}, "new_output": {}}
+    args |= {f"old_{side}": old, f"new_{side}": new}
+    return {c.change: c.kind for c in diff_contracts(**args)}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "change", "input_kind", "output_kind"),
+    [
+        ({"required": []}, {"required": ["x"]}, "became required", "breaking", "compatible"),
+        ({"required": ["x"]}, {"required": []}, "no longer required", "compatible", "breaking"),
+        (
+            {"enum": ["a", "b"]},
+            {"enum": ["a"]},
+            "enum values removed: ['b']",
+            "breaking",
+            "compatible",
+        ),
+        (
+            {"enum": ["a"]},
+            {"enum": ["a", "b"]},
+            "enum values added: ['b']",
+            "compatible",
+            "breaking",
+        ),
+        (
+            {"type": ["string", "null"]},
+            {"type": "string"},
+            "type narrowed: ['string', 'null'] → string",
+            "breaking",
+            "compatible",
+        ),
+        (
+            {"type": "string"},
+            {"type": ["string", "null"]},
+            "type widened: string → ['string', 'null']",
+            "compatible",
+            "breaking",
+        ),
+        ({"properties": {"x": {}}}, {"properties": {}}, "field removed", "breaking", "breaking"),
+        ({"properties": {}}, {"properties": {"x": {}}}, "field added", "compatible", "compatible"),
+    ],
+)
+def test_breaking_means_breaking_for_the_client_on_each_side(
+    old, new, change, input_kind, output_kind
+) -> None:
+    """Requests break when narrowed; responses break when widened or when they may omit."""
+    assert _kinds(old, new, "input") == {change: input_kind}
+    assert _kinds(old, new, "output") == {change: output_kind}
