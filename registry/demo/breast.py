@@ -67,8 +67,9 @@ def _breast_releases() -> list[BreastRelease]:
             _forest(80, 6),
             0.35,
             "BREAKING: requests must say where the aspirate was digitised (`acquisition`), "
-            "and the `indeterminate` band is gone: borderline cases carry "
-            "`refer_for_review: true` instead.",
+            "the `indeterminate` band is gone (borderline cases carry `refer_for_review: true` "
+            "instead), and responses no longer carry `model_version`: read the "
+            "`X-Model-Version` header.",
         ),
     ]
 
@@ -132,6 +133,8 @@ def _breast_contract(names: list[str], version: str) -> tuple[dict[str, Any], di
         }
         request["required"].append("acquisition")
         response["properties"]["assessment"]["enum"] = ["likely_benign", "suspicious"]
+        del response["properties"]["model_version"]
+        response["required"].remove("model_version")
         response["properties"]["refer_for_review"] = {
             "type": "boolean",
             "description": "True when the probability is close to the threshold.",
@@ -158,6 +161,7 @@ def _breast_examples(
             "suspicious" if probability >= release.threshold else "likely_benign"
         )
         response["refer_for_review"] = 0.15 <= probability < 0.6
+        del response["model_version"]
         return request, response
     response["assessment"] = (
         "suspicious"
