@@ -1,7 +1,10 @@
+from typing import Any
+
 from django import forms
 
 from portal.models import PersonalToken
-from portal.services.tokens import DEFAULT_SCOPE
+from portal.people import Person
+from portal.services.tokens import DEFAULT_SCOPE, scopes_for
 
 
 class TokenForm(forms.Form):
@@ -11,3 +14,8 @@ class TokenForm(forms.Form):
         initial=DEFAULT_SCOPE,
         help_text="A read-only token cannot change anything, even where you could.",
     )
+
+    def __init__(self, *args: Any, user: Person, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Offer only what the service will grant: a Viewer's tokens can only read.
+        self.fields["scope"].choices = scopes_for(user)  # type: ignore[attr-defined]

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -8,9 +10,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from portal import health
 from portal.forms import TokenForm
 from portal.models import AuditEvent, PersonalToken
-from portal.people import signed_in
+from portal.people import Person, signed_in
 from portal.services.tokens import create_token, revoke_token
 from portal.services.workers import live_workers
+from portal.web import submit
+
+NEW_KEY_SESSION = "handoff_new_token_key"
 
 
 @require_GET
@@ -48,17 +53,31 @@ def readyz(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def tokens(request: HttpRequest) -> HttpResponse:
-    form = TokenForm(request.POST or None)
-    new_key = None
-    if request.method == "POST" and form.is_valid():
-        _, new_key = create_token(user=signed_in(request), **form.cleaned_data)
-        form = TokenForm()
+    person = signed_in(request)
+    form = TokenForm(request.POST or None, user=person)
+    done = submit(
+        request,
+        form,
+        lambda data: _create_and_keep_key(request, person, data),
+        success=lambda token: f"Token “{token.name}” created. Copy its key now.",
+    )
+    if done.response is not None:
+        return done.response  # post/redirect/get: a reload cannot create a second token
     context = {
         "form": form,
-        "new_key": new_key,
-        "tokens": PersonalToken.objects.filter(user=request.user),  # type: ignore[misc]
+        # Shown once: the key leaves the session as it is shown.
+        "new_key": request.session.pop(NEW_KEY_SESSION, None),
+        "tokens": PersonalToken.objects.filter(user=person),
     }
     return render(request, "portal/tokens.html", context)
+
+
+def _create_and_keep_key(
+    request: HttpRequest, person: Person, data: dict[str, Any]
+) -> PersonalToken:
+    token, key = create_token(user=person, **data)
+    request.session[NEW_KEY_SESSION] = key
+    return token
 
 
 @require_POST

@@ -5,16 +5,31 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from portal.models import PersonalToken
 from portal.people import Person
+from portal.roles import Role, has_role
 from portal.services.audit import record_event
 
 TOKEN_PREFIX = "hnd_"
 # A token can only do what it was created for: reading, unless writing is asked for.
 DEFAULT_SCOPE = PersonalToken.Scope.READ
+# Roles that change things; a person with none of them (a Viewer) gets read tokens only.
+WRITING_ROLES = (Role.DATA_SCIENTIST, Role.ENGINEER, Role.APPROVER)
+
+
+def can_write(user: Person) -> bool:
+    return has_role(user, *WRITING_ROLES)
+
+
+def scopes_for(user: Person) -> list[tuple[str, str]]:
+    """The scopes ``user`` may give a token, as form choices."""
+    if can_write(user):
+        return list(PersonalToken.Scope.choices)
+    return [(PersonalToken.Scope.READ, PersonalToken.Scope.READ.label)]
 
 
 def digest_of(key: str) -> str:
@@ -27,6 +42,10 @@ def create_token(
     *, user: Person, name: str, scope: str = DEFAULT_SCOPE
 ) -> tuple[PersonalToken, str]:
     """Create a token and return it with its key; the key is never retrievable again."""
+    if scope == PersonalToken.Scope.WRITE and not can_write(user):
+        raise ValidationError(
+            {"scope": "You hold only read roles, so a token of yours can only read."}
+        )
     key = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = PersonalToken.objects.create(
         user=user,

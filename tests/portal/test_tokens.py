@@ -1,5 +1,6 @@
 """Personal API tokens: shown once, stored hashed, revocable."""
 
+import pytest
 from django.test import Client
 
 from portal.models import AuditEvent, PersonalToken
@@ -9,7 +10,8 @@ from portal.services.tokens import create_token, revoke_token
 def test_a_token_is_shown_once_and_stored_as_a_digest(client_for, alice: object) -> None:
     """The page shows the new key once; the database holds only its SHA-256."""
     client = client_for(alice)
-    response = client.post("/account/tokens/", {"name": "notebook", "scope": "write"})
+    client.post("/account/tokens/", {"name": "notebook", "scope": "write"})
+    response = client.get("/account/tokens/")
     key = response.context["new_key"]
     assert key.startswith("hnd_") and key in response.content.decode()
     token = PersonalToken.objects.get(user=alice)
@@ -97,4 +99,35 @@ def test_a_token_is_read_only_unless_writing_is_asked_for(client_for, alice: obj
     token, _ = create_token(user=alice, name="dashboards")
 
     assert token.scope == PersonalToken.Scope.READ
-    assert TokenForm().fields["scope"].initial == PersonalToken.Scope.READ
+    assert TokenForm(user=alice).fields["scope"].initial == PersonalToken.Scope.READ
+
+
+def test_creating_a_token_redirects_so_a_reload_cannot_make_a_second(client_for, alice) -> None:
+    """Post/redirect/get: the key is shown once on the next page, then never again."""
+    client = client_for(alice)
+
+    created = client.post("/account/tokens/", {"name": "ci", "scope": "read"})
+    shown = client.get("/account/tokens/")
+    again = client.get("/account/tokens/")
+
+    assert created.status_code == 302 and created["Location"] == "/account/tokens/"
+    assert PersonalToken.objects.filter(user=alice).count() == 1
+    key = shown.context["new_key"]
+    assert key.startswith("hnd_") and key in shown.content.decode()
+    assert 'data-copy="new-key"' in shown.content.decode()
+    assert again.context["new_key"] is None and key not in again.content.decode()
+
+
+def test_a_viewer_is_offered_and_granted_read_tokens_only(client_for, victor) -> None:
+    """A Viewer can never write, so neither can their tokens: the form and service agree."""
+    from django.core.exceptions import ValidationError
+
+    page = client_for(victor).get("/account/tokens/")
+    refused = client_for(victor).post("/account/tokens/", {"name": "x", "scope": "write"})
+
+    assert [value for value, _ in page.context["form"].fields["scope"].choices] == ["read"]
+    assert refused.status_code == 200 and "scope" in refused.context["form"].errors
+    with pytest.raises(ValidationError):
+        create_token(user=victor, name="x", scope="write")
+    assert not PersonalToken.objects.filter(user=victor).exists()
+    assert '<label for="id_name">Name</label>' in page.content.decode()
