@@ -11,6 +11,8 @@ from drf_spectacular.views import (
 from portal import views
 from portal.login import LoginView
 
+handler403 = "portal.errors.forbidden"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
