@@ -70,7 +70,12 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["target_type", "target_id", "-created_at"])]
+        indexes = [
+            models.Index(fields=["target_type", "target_id", "-created_at"]),
+            # Someone's recent activity (the home page) in index order: reading the newest ten
+            # costs the same whether they acted this morning or a year ago.
+            models.Index(fields=["actor", "-created_at", "-id"], name="portal_audit_actor_recent"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.actor or 'system'} {self.verb} {self.target_repr}"

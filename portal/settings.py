@@ -110,7 +110,13 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# API throttles and failed sign-in counts live in the "default" cache, so every process must
+# see the same one: Redis when REDIS_URL is set (required for more than one host). Without
+# it, gunicorn's workers share a directory under VAR_DIR; only DEBUG's single runserver
+# process may keep them in its own memory (per-worker memory would multiply every limit by
+# the number of workers).
 REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHES: dict[str, dict[str, object]]
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -119,8 +125,16 @@ if REDIS_URL:
             "KEY_PREFIX": "handoff",
         }
     }
-else:
+elif DEBUG:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 1000},
+        }
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -209,6 +223,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "portal.api.errors.exception_handler",
+    # Counted in the "default" cache (see CACHES): one count per person across all workers.
     "DEFAULT_THROTTLE_RATES": {"user": "600/min"},
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -250,15 +265,19 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.record_worker_heartbeat_task", "schedule": 60.0},
-    "requeue-stale-artifacts": {
-        "task": "registry.tasks.requeue_stale_artifacts_task",
-        "schedule": 300.0,
-    },
+    "requeue-stale-jobs": {"task": "portal.tasks.requeue_stale_jobs_task", "schedule": 60.0},
     "sweep-orphan-artifact-files": {
         "task": "registry.tasks.sweep_orphan_artifact_files_task",
         "schedule": 3600.0,
     },
 }
+
+# Jobs (portal/jobs.py). A running task renews its lease at every progress report, so the
+# lease must outlast the longest step; beat re-enqueues a job whose lease ran out.
+HANDOFF_JOB_LEASE_SECONDS = envint("HANDOFF_JOB_LEASE_SECONDS", 600)
+HANDOFF_JOB_MAX_ATTEMPTS = envint("HANDOFF_JOB_MAX_ATTEMPTS", 3)
+# Fault tests only: a pause after each progress report, so a worker can be killed mid-job.
+HANDOFF_JOB_STEP_DELAY_MS = envint("HANDOFF_JOB_STEP_DELAY_MS", 0)
 
 LOGGING = {
     "version": 1,

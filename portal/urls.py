@@ -11,6 +11,7 @@ from drf_spectacular.views import (
 from portal import views
 from portal.login import LoginView
 
+API_PREFIX = "api/v1/"
 handler403 = "portal.errors.forbidden"
 
 urlpatterns = [
@@ -22,20 +23,21 @@ urlpatterns = [
     path("account/tokens/", views.tokens, name="tokens"),
     path("account/tokens/<int:pk>/revoke/", views.token_revoke, name="token-revoke"),
     path("admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # One versioned prefix for the whole API, so clients and CD pipelines can pin it.
+    path(f"{API_PREFIX}schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The docs are pages for people: anonymous visitors go to the login page, not a 401.
     path(
-        "api/docs/",
+        f"{API_PREFIX}docs/",
         login_required(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
         name="api-docs",
     ),
     path(
-        "api/redoc/",
+        f"{API_PREFIX}redoc/",
         login_required(SpectacularRedocView.as_view(url_name="api-schema")),
         name="api-redoc",
     ),
-    path("api/", include("portal.api.urls")),
-    path("api/", include("registry.api.urls")),
+    path(API_PREFIX, include("portal.api.urls")),
+    path(API_PREFIX, include("registry.api.urls")),
     path("models/", include("registry.urls")),
     *[path(f"{name}/", views.section, {"name": name}, name=name) for name in views.SECTIONS],
 ]

@@ -23,7 +23,9 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {
         "teams": request.user.teams.all(),  # type: ignore[union-attr]
         # Read newest first from the (actor, -created_at, -id) index: ten rows, however old.
-        "recent_events": AuditEvent.objects.filter(actor=signed_in(request))[:10],
+        "recent_events": AuditEvent.objects.filter(actor=signed_in(request)).only(
+            "verb", "target_repr", "created_at"
+        )[:10],
         "workers": live_workers(),
     }
     return render(request, "portal/home.html", context)

@@ -18,10 +18,14 @@ class VersionStatus(models.TextChoices):
 
 
 class ArtifactStatus(models.TextChoices):
+    """The artifact's validation job, in its users' words (see Artifact.PHASES)."""
+
     PENDING = "pending", "Waiting for a worker"
     VALIDATING = "validating", "Validating"
     VALID = "valid", "Valid"
     INVALID = "invalid", "Artifact invalid"
+    FAILED = "failed", "Validation failed"
+    CANCELLED = "cancelled", "Validation cancelled"
 
 
 class ChangeKind(models.TextChoices):

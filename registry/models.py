@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.safestring import SafeString
 
+from portal.jobs import Job, JobStatus
 from portal.markdown import stored_html
 from portal.models import Team
 from registry.choices import ArtifactStatus, TaskType, VersionStatus
@@ -119,7 +121,13 @@ class ModelVersion(models.Model):
                 fields=["model", "sort_key"], name="unique_precedence_per_model"
             ),
         ]
-        indexes = [models.Index(fields=["model", "-sort_key"])]
+        indexes = [
+            models.Index(fields=["model", "-sort_key"]),
+            # A model's newest version in a status (its production version) in one probe.
+            models.Index(
+                fields=["model", "status", "-sort_key"], name="registry_version_by_status"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.model.name} {self.version}"
@@ -217,8 +225,8 @@ def artifact_path(instance: Artifact, filename: str) -> str:
     return f"artifacts/{instance.version.model_id}/{instance.sha256}.onnx"
 
 
-class Artifact(models.Model):
-    """The ONNX file of a version, validated by a worker."""
+class Artifact(Job):
+    """The ONNX file of a version; the row is also the job that validates it on a worker."""
 
     version = models.OneToOneField(ModelVersion, on_delete=models.CASCADE, related_name="artifact")
     file = models.FileField(upload_to=artifact_path, max_length=300)
@@ -226,10 +234,11 @@ class Artifact(models.Model):
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
     status = models.CharField(
-        max_length=16, choices=ArtifactStatus.choices, default=ArtifactStatus.PENDING
+        max_length=16,
+        choices=ArtifactStatus.choices,
+        default=ArtifactStatus.PENDING,
+        db_index=True,
     )
-    progress = models.PositiveSmallIntegerField(default=0)
-    error = models.TextField(blank=True)
     opset = models.PositiveIntegerField(null=True, blank=True)
     ir_version = models.PositiveIntegerField(null=True, blank=True)
     producer = models.CharField(max_length=200, blank=True)
@@ -239,11 +248,30 @@ class Artifact(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    validated_at = models.DateTimeField(null=True, blank=True)
+
+    task_name = "registry.tasks.validate_artifact_task"
+    activity = "validating"
+    audit_prefix = "artifact.validation_"
+    retry_hint = "Check that the file loads in onnxruntime on your machine, then upload it again."
+    # A validation that ran to the end succeeded, whichever way it judged the file.
+    PHASES = {
+        ArtifactStatus.PENDING: JobStatus.QUEUED,
+        ArtifactStatus.VALIDATING: JobStatus.RUNNING,
+        ArtifactStatus.VALID: JobStatus.SUCCEEDED,
+        ArtifactStatus.INVALID: JobStatus.SUCCEEDED,
+        ArtifactStatus.FAILED: JobStatus.FAILED,
+        ArtifactStatus.CANCELLED: JobStatus.CANCELLED,
+    }
 
     def __str__(self) -> str:
         return f"artifact of {self.version}"
 
     @property
-    def is_final(self) -> bool:
-        return self.status in (ArtifactStatus.VALID, ArtifactStatus.INVALID)
+    def validated_at(self) -> datetime | None:
+        """When the file was judged valid or invalid (the API has always had this field)."""
+        judged = self.status in (ArtifactStatus.VALID, ArtifactStatus.INVALID)
+        return self.finished_at if judged else None
+
+    @property
+    def tone(self) -> str:
+        return "bad" if self.status == ArtifactStatus.INVALID else super().tone

@@ -1,24 +1,40 @@
-"""Read-side querysets for the registry pages: a constant number of queries per page.
+"""Read-side queries for the registry pages and API: a constant number of queries per page.
 
-A page must not run one query per model or per version. The list annotates each model
-with its latest version (highest semver ``sort_key``) and prefetches just that version with
-its card and artifact; the model page fetches the versions once and everything else in
-single queries.
+A page must not run one query per model or per version, and no query may read more of the
+registry as it grows than the page shows:
+- a model's latest version is one ``LIMIT 1`` subquery on the (model, -sort_key) index;
+- the model page reads its versions once with light columns (the switcher needs them all),
+  then full rows only for the versions it shows;
+- activity names its targets as literal ids, so PostgreSQL reads them through the
+  (target_type, target_id, -created_at) index instead of walking the whole log by time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import CharField, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Cast
+from django.core.paginator import Page, Paginator
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 
 from portal.models import AuditEvent
-from registry.models import Artifact, ModelCard, ModelVersion, RegisteredModel
+from registry.choices import VersionStatus
+from registry.models import Artifact, ModelCard, ModelVersion, RegisteredModel, Tag
 
 ACTIVITY_LIMIT = 20
+VERSIONS_PER_PAGE = 20
+# What the activity panel shows of an event (not its before/after snapshots).
+ACTIVITY_FIELDS = ("verb", "target_repr", "created_at", "actor__username")
+# Shown for the selected version only, never in the versions table.
+VERSION_DETAIL_FIELDS = (
+    *("notes", "notes_html", "input_schema", "output_schema"),
+    *("example_request", "example_response"),
+)
+# What the version switcher, the production/staging facts and the pager need of every version.
+LIGHT_VERSION_FIELDS = ("id", "model_id", "version", "number", "status", "sort_key")
 
 
 def latest_version_value(field: str, model_ref: str = "pk") -> Subquery:
@@ -27,25 +43,236 @@ def latest_version_value(field: str, model_ref: str = "pk") -> Subquery:
     return Subquery(latest.values(field)[:1])
 
 
+def production_version_value(field: str = "version") -> Subquery:
+    """A subquery giving ``field`` of the highest-semver production version of the model."""
+    live = ModelVersion.objects.filter(
+        model=OuterRef("pk"), status=VersionStatus.PRODUCTION
+    ).order_by("-sort_key")
+    return Subquery(live.values(field)[:1])
+
+
+# The models list --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    model: RegisteredModel
+    latest: ModelVersion | None
+    card: ModelCard | None
+
+
 def model_list_queryset() -> QuerySet[RegisteredModel]:
-    """Models with team, tags and their latest version (card and artifact) in 3 queries."""
-    latest_only = (
-        ModelVersion.objects.filter(sort_key=latest_version_value("sort_key", "model"))
-        .select_related("card", "artifact")
-        # Build metadata does not count in semver, so 1.0.0+a and 1.0.0+b tie: newest first.
-        .order_by("-number")
+    """Models with team and tags, each annotated with the primary key of its latest version."""
+    return (
+        RegisteredModel.objects.select_related("team")
+        .prefetch_related("tags")
+        .annotate(latest_version_pk=latest_version_value("pk"))
     )
-    return RegisteredModel.objects.select_related("team").prefetch_related(
-        "tags",
-        Prefetch("versions", queryset=latest_only, to_attr="latest_versions"),
+
+
+def model_rows(models: Iterable[RegisteredModel]) -> list[ModelRow]:
+    """A row per model of ``model_list_queryset()``: its latest version and card, one query.
+
+    Only the columns a row shows are read: the version's name and status, and the card
+    sections its completeness counts (not the contract, notes or rendered card).
+    """
+    models = list(models)
+    latest_pks = [getattr(model, "latest_version_pk", None) for model in models]
+    wanted = [pk for pk in latest_pks if pk is not None]
+    sections = [f"card__{field}" for field in settings.HANDOFF_CARD_REQUIRED_SECTIONS]
+    columns = ("model_id", "version", "status", "card__version_id", *sections)
+    latest = (
+        ModelVersion.objects.select_related("card").only(*columns).in_bulk(wanted) if wanted else {}
     )
+    rows = []
+    for model, pk in zip(models, latest_pks, strict=True):
+        version = latest.get(pk) if pk is not None else None
+        if version is not None:
+            version.model = model
+        # select_related("card") caches a missing card as None, so this runs no query.
+        rows.append(ModelRow(model=model, latest=version, card=getattr(version, "card", None)))
+    return rows
+
+
+# What a row of the models API shows (a page may hold 200 rows).
+API_LIST_FIELDS = (
+    *("name", "title", "summary", "task_type", "created_at", "updated_at"),
+    *("team__slug", "created_by__username"),
+)
+
+
+def model_api_queryset(*, listing: bool = False) -> QuerySet[RegisteredModel]:
+    """The models API: team and creator, with the names of the latest and production versions.
+
+    ``listing`` reads only the columns a row shows, and leaves the tags to ``add_tag_names``
+    (a model that is edited or deleted next needs every column, and prefetches its tags).
+    """
+    models = (
+        RegisteredModel.objects.select_related("team", "created_by")
+        .annotate(
+            latest_version_name=latest_version_value("version"),
+            production_version_name=production_version_value("version"),
+        )
+        .order_by("name")
+    )
+    return models.only(*API_LIST_FIELDS) if listing else models.prefetch_related("tags")
+
+
+def add_tag_names(models: Sequence[RegisteredModel]) -> None:
+    """Set ``tag_names`` on each of ``models``: one query of names, no Tag rows or managers."""
+    names: dict[int, list[str]] = {model.pk: [] for model in models}
+    pairs = (
+        RegisteredModel.tags.through.objects.filter(registeredmodel_id__in=list(names))
+        .order_by("tag__name")
+        .values_list("registeredmodel_id", "tag__name")
+    )
+    for model_id, name in pairs:
+        names[model_id].append(name)
+    for model in models:
+        model.tag_names = names[model.pk]  # type: ignore[attr-defined]
+
+
+# The model page ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelPage:
+    """What the model page shows of one model, read in five queries whatever its size."""
+
+    versions: list[ModelVersion]  # every version, light columns, highest semver first
+    selected: ModelVersion | None  # full row, with card, creator and artifact
+    previous: ModelVersion | None  # the version just below ``selected``, likewise
+    version_page: Page[ModelVersion]  # the versions table
+    tags: list[Tag]
+    activity: list[AuditEvent]
+
+    @property
+    def cards(self) -> dict[int, ModelCard]:
+        """The cards of ``selected`` and ``previous``, by version id."""
+        shown = (self.selected, self.previous)
+        return {v.pk: v.card for v in shown if v is not None and hasattr(v, "card")}
+
+    @property
+    def production(self) -> ModelVersion | None:
+        return _first_with(self.versions, VersionStatus.PRODUCTION)
+
+    @property
+    def staging(self) -> ModelVersion | None:
+        return _first_with(self.versions, VersionStatus.STAGING)
+
+    @property
+    def selected_on_page(self) -> bool:
+        return self.selected is not None and self.selected in self.version_page.object_list
+
+    @property
+    def selected_page_number(self) -> int | None:
+        """The page of the versions table that lists ``selected``."""
+        return _page_of(self.versions, self.selected)
+
+    @property
+    def version_rows(self) -> list[ModelVersion]:
+        """The versions table: this page, after the selected version when it is elsewhere."""
+        rows = list(self.version_page.object_list)
+        if self.selected is not None and not self.selected_on_page:
+            return [self.selected, *rows]
+        return rows
+
+
+def model_page(model: RegisteredModel, *, version: str | None, page: str | None) -> ModelPage:
+    """The model page with ``version`` selected and ``page`` of its versions table.
+
+    By default the production version is selected (else the highest semver), and the table
+    opens on the page that holds the selected version. Raises ModelVersion.DoesNotExist
+    when ``version`` is not one of the model's.
+    """
+    versions = light_versions(model)
+    selected = _pick(versions, version)
+    previous = _below(versions, selected)
+    shown = _shown_versions(model, [selected, previous])
+    paginator = Paginator(versions, VERSIONS_PER_PAGE)
+    listed = paginator.get_page(page if page is not None else _page_of(versions, selected))
+    return ModelPage(
+        versions=versions,
+        selected=shown.get(selected.pk) if selected else None,
+        previous=shown.get(previous.pk) if previous else None,
+        version_page=Page(_table_rows(model, listed.object_list), listed.number, paginator),
+        tags=list(model.tags.all()),
+        activity=model_activity(model, versions),
+    )
+
+
+def light_versions(model: RegisteredModel) -> list[ModelVersion]:
+    """Every version of ``model`` with the ids of its card and artifact, highest semver first."""
+    return list(
+        model.versions.only(*LIGHT_VERSION_FIELDS)
+        .annotate(card_pk=F("card__id"), artifact_pk=F("artifact__id"))
+        .order_by("-sort_key", "-pk")
+    )
+
+
+def _pick(versions: list[ModelVersion], wanted: str | None) -> ModelVersion | None:
+    """The version named ``wanted``; by default production, else the highest semver."""
+    if wanted is not None:
+        for version in versions:
+            if version.version == wanted:
+                return version
+        raise ModelVersion.DoesNotExist(f"No version {wanted}.")
+    return _first_with(versions, VersionStatus.PRODUCTION) or (versions[0] if versions else None)
+
+
+def _first_with(versions: list[ModelVersion], status: str) -> ModelVersion | None:
+    return next((v for v in versions if v.status == status), None)
+
+
+def _below(versions: list[ModelVersion], version: ModelVersion | None) -> ModelVersion | None:
+    # Sort keys are unique per model, so the next one down is the previous version.
+    if version is None:
+        return None
+    index = versions.index(version)
+    return versions[index + 1] if index + 1 < len(versions) else None
+
+
+def _page_of(versions: list[ModelVersion], version: ModelVersion | None) -> int | None:
+    if version is None:
+        return None
+    return versions.index(version) // VERSIONS_PER_PAGE + 1
+
+
+def _shown_versions(
+    model: RegisteredModel, versions: list[ModelVersion | None]
+) -> dict[int, ModelVersion]:
+    """Full rows of the selected and previous versions, with card, creator and artifact."""
+    ids = [version.pk for version in versions if version is not None]
+    rows = model.versions.filter(pk__in=ids).select_related("card", "created_by", "artifact")
+    # No ordering: the default one (by model, then sort key) would join the model's table.
+    return {version.pk: version for version in rows.order_by()} if ids else {}
+
+
+def compared_versions(
+    model: RegisteredModel, versions: list[ModelVersion]
+) -> dict[int, ModelVersion]:
+    """Full rows, with card and artifact, of the versions a compare page sets side by side."""
+    return _shown_versions(model, list(versions))
+
+
+def _table_rows(model: RegisteredModel, listed: Iterable[ModelVersion]) -> list[ModelVersion]:
+    """The versions table's rows: creator and artifact, not the contract, notes or card."""
+    ids = [version.pk for version in listed]
+    if not ids:
+        return []
+    rows = (
+        model.versions.filter(pk__in=ids)
+        .select_related("created_by", "artifact")
+        .defer(*VERSION_DETAIL_FIELDS)
+        .order_by()
+    )
+    by_id = {version.pk: version for version in rows}
+    return [by_id[pk] for pk in ids]
 
 
 def page_versions(model: RegisteredModel) -> list[ModelVersion]:
-    """Every version of ``model``, highest semver first, with creator and artifact."""
-    return list(
-        model.versions.select_related("created_by", "artifact").order_by("-sort_key", "-pk")
-    )
+    """Every version of ``model`` with its artifact, highest semver first (the compare page)."""
+    return list(model.versions.select_related("artifact").order_by("-sort_key", "-pk"))
 
 
 def cards_by_version(versions: Iterable[ModelVersion | None]) -> dict[int, ModelCard]:
@@ -56,25 +283,35 @@ def cards_by_version(versions: Iterable[ModelVersion | None]) -> dict[int, Model
     return {card.version_id: card for card in ModelCard.objects.filter(version_id__in=ids)}
 
 
-def _ids_as_text(queryset: QuerySet[Any]) -> QuerySet[Any]:
-    # AuditEvent.target_id is text, so compare against the primary keys cast to text.
-    return queryset.annotate(pk_text=Cast("pk", CharField())).values("pk_text")
+def model_activity(
+    model: RegisteredModel, versions: list[ModelVersion], limit: int = ACTIVITY_LIMIT
+) -> list[AuditEvent]:
+    """Audit events of the model, its versions, cards and artifacts: newest ``limit``.
 
-
-def model_activity(model: RegisteredModel, limit: int = ACTIVITY_LIMIT) -> list[AuditEvent]:
-    """Audit events of the model, its versions, cards and artifacts: newest ``limit``."""
+    ``versions`` come from ``light_versions``. Naming every target by its literal id (not
+    through IN-subqueries, whose size PostgreSQL cannot guess) lets the planner read each
+    target's events from the (target_type, target_id, -created_at) index and sort just
+    those, so an old model costs the same as a new one.
+    """
     types = ContentType.objects.get_for_models(RegisteredModel, ModelVersion, ModelCard, Artifact)
-    versions = ModelVersion.objects.filter(model=model)
-    targets = (
-        Q(target_type=types[RegisteredModel], target_id=str(model.pk))
-        | Q(target_type=types[ModelVersion], target_id__in=_ids_as_text(versions))
-        | Q(
-            target_type=types[ModelCard],
-            target_id__in=_ids_as_text(ModelCard.objects.filter(version__model=model)),
-        )
-        | Q(
-            target_type=types[Artifact],
-            target_id__in=_ids_as_text(Artifact.objects.filter(version__model=model)),
-        )
-    )
-    return list(AuditEvent.objects.filter(targets).select_related("actor")[:limit])
+    targets = _target(types[RegisteredModel], [str(model.pk)])
+    for kind, ids in (
+        (ModelVersion, _texts(v.pk for v in versions)),
+        (ModelCard, _texts(getattr(v, "card_pk", None) for v in versions)),
+        (Artifact, _texts(getattr(v, "artifact_pk", None) for v in versions)),
+    ):
+        if ids:
+            targets |= _target(types[kind], ids)
+    events = AuditEvent.objects.filter(targets).select_related("actor").only(*ACTIVITY_FIELDS)
+    return list(events[:limit])
+
+
+def _target(kind: ContentType, ids: list[str]) -> Q:
+    # Type first, in the index's order: Q(**kwargs) sorts target_id first, and PostgreSQL
+    # then plans this OR for milliseconds (7 ms against 0.4 ms at 50 versions).
+    return Q(target_type=kind) & Q(target_id__in=ids)
+
+
+def _texts(ids: Iterable[Any]) -> list[str]:
+    # AuditEvent.target_id is text.
+    return [str(pk) for pk in ids if pk is not None]

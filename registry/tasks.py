@@ -6,11 +6,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from registry.models import Artifact
-from registry.services.artifacts import (
-    requeue_stale_artifacts,
-    sweep_orphan_files,
-    validate_artifact,
-)
+from registry.services.artifacts import sweep_orphan_files, validate_artifact
 
 
 @shared_task(
@@ -20,16 +16,13 @@ from registry.services.artifacts import (
     max_retries=5,
 )
 def validate_artifact_task(artifact_id: int) -> None:
-    """Check an uploaded ONNX file; retried only when the database is briefly unavailable."""
+    """Check an uploaded ONNX file; retried only when the database is briefly unavailable.
+
+    Beat's portal.tasks.requeue_stale_jobs_task sends it again when a worker dies mid-way.
+    """
     # A version deleted after upload leaves nothing to check.
     with suppress(Artifact.DoesNotExist):
         validate_artifact(artifact_id=artifact_id)
-
-
-@shared_task(name="registry.tasks.requeue_stale_artifacts_task")
-def requeue_stale_artifacts_task() -> int:
-    """Scheduled by beat: validations whose message was lost are sent again."""
-    return requeue_stale_artifacts()
 
 
 @shared_task(name="registry.tasks.sweep_orphan_artifact_files_task")

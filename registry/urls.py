@@ -25,5 +25,6 @@ urlpatterns = [
     path(f"{V}/card/import/", cards.card_import, name="card-import"),
     path(f"{V}/artifact/", artifacts.artifact_upload, name="artifact-upload"),
     path(f"{V}/artifact/status/", artifacts.artifact_status, name="artifact-status"),
+    path(f"{V}/artifact/cancel/", artifacts.artifact_cancel, name="artifact-cancel"),
     path(f"{V}/artifact/download/", artifacts.artifact_download, name="artifact-download"),
 ]

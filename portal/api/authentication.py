@@ -1,9 +1,15 @@
+"""``Authorization: Token <key>`` for the API, with personal tokens.
+
+The lookup and the once-a-minute ``last_used_at`` rule live in ``portal.services.tokens``.
+"""
+
 from typing import Any
 
+from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from portal.services.tokens import authenticate_key
+from portal.services.tokens import active_token, note_use
 
 
 class PersonalTokenAuthentication(authentication.BaseAuthentication):
@@ -21,9 +27,10 @@ class PersonalTokenAuthentication(authentication.BaseAuthentication):
             key = parts[1].decode()
         except UnicodeError as exc:
             raise exceptions.AuthenticationFailed("Invalid token header: not ASCII.") from exc
-        token = authenticate_key(key)
+        token = active_token(key)
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
+        note_use(token, timezone.now())
         return token.user, token
 
     def authenticate_header(self, request: Request) -> str:

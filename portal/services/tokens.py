@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from portal.models import PersonalToken
@@ -15,6 +17,7 @@ from portal.roles import Role, has_role
 from portal.services.audit import record_event
 
 TOKEN_PREFIX = "hnd_"
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 # A token can only do what it was created for: reading, unless writing is asked for.
 DEFAULT_SCOPE = PersonalToken.Scope.READ
 # Roles that change things; a person with none of them (a Viewer) gets read tokens only.
@@ -69,13 +72,26 @@ def revoke_token(*, token: PersonalToken, actor: Person) -> PersonalToken:
     return token
 
 
-def authenticate_key(key: str) -> PersonalToken | None:
-    """The active token for ``key``, or None."""
-    token = (
+def active_token(key: str) -> PersonalToken | None:
+    """The unrevoked token of an active person for ``key``, or None."""
+    return (
         PersonalToken.objects.select_related("user")
         .filter(digest=digest_of(key), revoked_at__isnull=True, user__is_active=True)
         .first()
     )
-    if token is not None:
-        PersonalToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
-    return token
+
+
+def note_use(token: PersonalToken, now: datetime) -> None:
+    """Set ``last_used_at`` to ``now`` unless it was set less than a minute ago.
+
+    Writing it on every request would turn every API read into a write (a row version and
+    a WAL record each) on the busiest path of the portal.
+    """
+    due = now - LAST_USED_RESOLUTION
+    if token.last_used_at is not None and token.last_used_at > due:
+        return
+    # The UPDATE repeats the check, so concurrent requests in other workers write it once.
+    PersonalToken.objects.filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lte=due), pk=token.pk
+    ).update(last_used_at=now)
+    token.last_used_at = now

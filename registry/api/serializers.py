@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from portal.api.serializers import StrictModelSerializer, StrictSerializer
+from portal.jobs import JobStatus
 from portal.models import Team
 from registry.choices import TaskType, VersionStatus
 from registry.models import (
@@ -29,15 +31,37 @@ class TagListField(serializers.ListField):
         return [tag.name for tag in data.all()] if hasattr(data, "all") else list(data)
 
 
+class ModelUrlField(serializers.HyperlinkedIdentityField):
+    """A model's API URL, reversed once per serializer rather than once per row of a page."""
+
+    SLOT = "model-name-slot"
+
+    def get_url(self, obj: Any, view_name: str, request: Any, format: Any) -> str | None:
+        template = getattr(self, "_template", None)
+        if template is None:
+            url = self.reverse(
+                view_name, kwargs={"name": self.SLOT}, request=request, format=format
+            )
+            template = self._template = url.rsplit(self.SLOT, 1)
+        # Names are slugs, so they need no quoting in a path.
+        return str(obj.name).join(template)
+
+
+class ModelTagsField(TagListField):
+    """Tag names; a page of the list has them already (registry.queries.add_tag_names)."""
+
+    def get_attribute(self, instance: Any) -> Any:
+        names = getattr(instance, "tag_names", None)
+        return super().get_attribute(instance) if names is None else names
+
+
 class RegisteredModelSerializer(StrictModelSerializer):
     team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
-    tags = TagListField(max_length=20, required=False)
+    tags = ModelTagsField(max_length=20, required=False)
     latest_version = serializers.SerializerMethodField()
     production_version = serializers.SerializerMethodField()
     created_by = serializers.SlugRelatedField[Any](slug_field="username", read_only=True)
-    url = serializers.HyperlinkedIdentityField(
-        view_name="registry-api:model-detail", lookup_field="name"
-    )
+    url = ModelUrlField(view_name="registry-api:model-detail", lookup_field="name")
 
     class Meta:
         model = RegisteredModel
@@ -57,18 +81,24 @@ class RegisteredModelSerializer(StrictModelSerializer):
         ]
         read_only_fields = ["created_at", "updated_at"]
 
-    def _versions(self, obj: RegisteredModel) -> list[ModelVersion]:
-        return sorted(obj.versions.all(), key=lambda v: v.sort_key, reverse=True)
+    # Lists and lookups annotate both versions (registry.queries.model_api_queryset); a model
+    # fresh from a service asks the database, one row each.
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_latest_version(self, obj: RegisteredModel) -> str | None:
-        versions = self._versions(obj)
-        return versions[0].version if versions else None
+        if hasattr(obj, "latest_version_name"):
+            return getattr(obj, "latest_version_name")  # noqa: B009 - an annotation
+        return _highest(obj.versions.all())
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_production_version(self, obj: RegisteredModel) -> str | None:
-        live = [v for v in self._versions(obj) if v.status == VersionStatus.PRODUCTION]
-        return live[0].version if live else None
+        if hasattr(obj, "production_version_name"):
+            return getattr(obj, "production_version_name")  # noqa: B009 - an annotation
+        return _highest(obj.versions.filter(status=VersionStatus.PRODUCTION))
+
+
+def _highest(versions: QuerySet[ModelVersion]) -> str | None:
+    return versions.order_by("-sort_key").values_list("version", flat=True).first()
 
 
 class RegisteredModelUpdateSerializer(StrictSerializer):
@@ -82,6 +112,16 @@ class RegisteredModelUpdateSerializer(StrictSerializer):
 
 
 class ArtifactSerializer(serializers.ModelSerializer):
+    """The artifact and its validation job; ``status`` keeps the artifact's own words."""
+
+    job_status = serializers.ChoiceField(
+        source="phase",
+        choices=JobStatus.choices,
+        read_only=True,
+        help_text="The validation job's state, named as for every job in Handoff.",
+    )
+    validated_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
     class Meta:
         model = Artifact
         fields = [
@@ -98,6 +138,14 @@ class ArtifactSerializer(serializers.ModelSerializer):
             "outputs",
             "created_at",
             "validated_at",
+            "job_status",
+            "progress_text",
+            "attempts",
+            "max_attempts",
+            "queued_at",
+            "started_at",
+            "finished_at",
+            "cancel_requested",
         ]
         read_only_fields = fields
 
@@ -135,7 +183,8 @@ class ContractSerializer(StrictSerializer):
 class ModelVersionSerializer(serializers.ModelSerializer):
     model = serializers.SlugRelatedField[Any](slug_field="name", read_only=True)
     created_by = serializers.SlugRelatedField[Any](slug_field="username", read_only=True)
-    artifact = serializers.SerializerMethodField()
+    # Declared once, not built per row: a list of versions serializes many artifacts.
+    artifact = ArtifactSerializer(read_only=True, allow_null=True)
     card_completeness = serializers.SerializerMethodField()
 
     class Meta:
@@ -157,11 +206,6 @@ class ModelVersionSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["number", "status", "created_at", "updated_at"]
-
-    @extend_schema_field(ArtifactSerializer(allow_null=True))
-    def get_artifact(self, obj: ModelVersion) -> dict[str, Any] | None:
-        artifact = getattr(obj, "artifact", None)
-        return ArtifactSerializer(artifact).data if artifact else None
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_card_completeness(self, obj: ModelVersion) -> int | None:

@@ -84,6 +84,8 @@ class ModelVersionViewSet(
         return (
             ModelVersion.objects.filter(model__name=self.kwargs["model_name"])
             .select_related("model", "created_by", "artifact", "card")
+            # The card's rendered HTML is for pages; the API reads only its completeness.
+            .defer("card__html", "notes_html")
             .order_by("-sort_key")
         )
 

@@ -25,6 +25,7 @@ from registry.api import serializers as s
 from registry.api.permissions import CanEditModel
 from registry.filtersets import RegisteredModelFilterSet
 from registry.models import ModelVersion, RegisteredModel
+from registry.queries import add_tag_names, model_api_queryset
 from registry.services import models
 from registry.services.comparison import compare_versions
 
@@ -61,11 +62,15 @@ class RegisteredModelViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[RegisteredModel]:
-        return (
-            RegisteredModel.objects.select_related("team", "created_by")
-            .prefetch_related("tags", "versions")
-            .order_by("name")
-        )
+        return model_api_queryset(listing=self.action == "list")
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        rows = list(queryset) if page is None else page
+        add_tag_names(rows)
+        data = self.get_serializer(rows, many=True).data
+        return Response(data) if page is None else self.get_paginated_response(data)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)

@@ -13,6 +13,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.concurrency import next_revision
+from portal.jobs import (
+    claim_job,
+    enqueue_job,
+    holds_lease,
+    mark_finished,
+    report_progress,
+    request_cancel,
+    reset_job,
+    running_job,
+)
 from portal.services.audit import record_event
 from portal.uploads import limit_message
 from registry.choices import ArtifactStatus, VersionStatus
@@ -29,19 +39,8 @@ from registry.services.storage import delete_files_on_commit
 
 SNIFF_BYTES = 16
 MAX_ERROR_CHARS = 2000
-STALE_AFTER = timedelta(minutes=15)
 UPLOADABLE_STATUSES = (VersionStatus.DRAFT, VersionStatus.CANDIDATE)
-_RESULT_FIELDS = [
-    "status",
-    "progress",
-    "error",
-    "opset",
-    "ir_version",
-    "producer",
-    "inputs",
-    "outputs",
-    "validated_at",
-]
+_OUTCOME_FIELDS = ["error", "opset", "ir_version", "producer", "inputs", "outputs"]
 
 
 def store_artifact(*, actor: Any, version: ModelVersion, upload: UploadedFile) -> Artifact:
@@ -62,10 +61,7 @@ def store_artifact(*, actor: Any, version: ModelVersion, upload: UploadedFile) -
     # Registered outside the try: work done after commit must never remove the new file.
     if replaced_name and replaced_name != name:
         delete_files_on_commit([replaced_name])
-    # robust: a broker outage must not fail an upload that is already stored; the row stays
-    # pending and requeue_stale_artifacts sends it again.
-    # (A closure, not functools.partial: Django logs a robust callback's __qualname__.)
-    transaction.on_commit(lambda: _enqueue_validation(artifact.pk), robust=True)
+    enqueue_job(artifact)
     return artifact
 
 
@@ -123,8 +119,8 @@ def _save_row(
     artifact.original_name = (upload.name or "")[:255]
     artifact.sha256, artifact.size = digest, size
     artifact.uploaded_by = actor
-    artifact.status, artifact.progress, artifact.error = ArtifactStatus.PENDING, 0, ""
-    artifact.opset = artifact.ir_version = artifact.validated_at = None
+    reset_job(artifact, actor=actor)  # a new file is a new validation: fresh attempts
+    artifact.opset = artifact.ir_version = None
     artifact.producer, artifact.inputs, artifact.outputs = "", [], []
     artifact.save()
     record_event(
@@ -137,42 +133,36 @@ def _save_row(
     return artifact, replaced_name
 
 
-def _enqueue_validation(artifact_id: int) -> None:
-    from registry.tasks import validate_artifact_task  # the tasks module imports this one
-
-    validate_artifact_task.delay(artifact_id)
-
-
-def requeue_stale_artifacts(*, older_than: timedelta = STALE_AFTER) -> int:
-    """Send again every validation that should have finished by now; returns how many.
-
-    The row is the job's truth: a message lost with a broker restart, or never sent because
-    the broker was down at upload time, only delays validation. Running twice is harmless.
-    """
-    cutoff = timezone.now() - older_than
-    stale = Artifact.objects.filter(
-        status__in=[ArtifactStatus.PENDING, ArtifactStatus.VALIDATING], created_at__lt=cutoff
-    ).values_list("pk", flat=True)
-    ids = list(stale)
-    for artifact_id in ids:
-        _enqueue_validation(artifact_id)
-    return len(ids)
-
-
 def validate_artifact(*, artifact_id: int) -> Artifact:
-    """Inspect the stored file and record the outcome. Safe to run twice, or after a crash."""
-    with transaction.atomic():
-        artifact = Artifact.objects.select_for_update().get(pk=artifact_id)
-        if artifact.is_final:
-            return artifact
-        artifact.status, artifact.progress = ArtifactStatus.VALIDATING, 10
-        artifact.save(update_fields=["status", "progress"])
+    """Run the artifact's validation job; returns the row as it now stands.
+
+    Safe to run twice, after a crash, or next to another run: only the run holding the job's
+    lease records an outcome, and a final job is left as it is.
+    """
+    artifact = claim_job(Artifact, artifact_id)
+    if artifact is not None:
+        with running_job(artifact):
+            _validate(artifact)
+    return Artifact.objects.get(pk=artifact_id)
+
+
+def _validate(artifact: Artifact) -> None:
+    # Each report renews the lease and is where a cancel stops the run, between steps.
+    report_progress(artifact, 10, "Loading the model with onnxruntime")
     # Inspection can take a while, so it runs outside any transaction or lock.
     try:
-        info = inspect_model(artifact.file.path)
+        info: ModelInfo | None = inspect_model(artifact.file.path)
+        error = ""
     except ArtifactRejected as exc:
-        return _finish(artifact, info=None, error=str(exc))
-    return _finish(artifact, info=info, error="")
+        info, error = None, str(exc)
+    report_progress(artifact, 90, "Recording the result")
+    _finish(artifact, info=info, error=error)
+
+
+def cancel_validation(*, actor: Any, artifact: Artifact) -> Artifact:
+    """Stop a queued or running validation; the model's editors may."""
+    require_edit(actor, artifact.version.model)
+    return request_cancel(job=artifact, actor=actor)
 
 
 @transaction.atomic
@@ -180,17 +170,20 @@ def _finish(artifact: Artifact, *, info: ModelInfo | None, error: str) -> Artifa
     # Version first, then artifact: the order _save_row takes them in, so neither deadlocks.
     version = ModelVersion.objects.select_for_update().get(pk=artifact.version_id)
     locked = Artifact.objects.select_for_update().get(pk=artifact.pk)
-    if locked.is_final or locked.file.name != artifact.file.name:
-        return locked  # another run finished first, or a new file replaced this one meanwhile
-    locked.progress, locked.validated_at = 100, timezone.now()
+    if not holds_lease(locked, artifact):
+        # Another run took the job over, or a new file reset it meanwhile.
+        return locked
+    fields = mark_finished(
+        locked, status=ArtifactStatus.INVALID if info is None else ArtifactStatus.VALID
+    )
     if info is None:
-        locked.status, locked.error = ArtifactStatus.INVALID, error[:MAX_ERROR_CHARS]
+        locked.error = error[:MAX_ERROR_CHARS]
     else:
-        locked.status, locked.error = ArtifactStatus.VALID, ""
+        locked.error = ""
         locked.opset, locked.ir_version = info.opset, info.ir_version
         locked.producer = info.producer[:200]
         locked.inputs, locked.outputs = info.inputs, info.outputs
-    locked.save(update_fields=_RESULT_FIELDS)
+    locked.save(update_fields=[*fields, *_OUTCOME_FIELDS])
     if info is None:
         record_event(
             actor=None, verb="artifact.rejected", target=locked, after={"error": locked.error}

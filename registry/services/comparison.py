@@ -10,13 +10,18 @@ from registry.services.versions import contract_changes
 
 
 def version_facts(version: ModelVersion) -> dict[str, Any]:
-    """The metadata of a version that a reviewer compares side by side."""
+    """The metadata of a version that a reviewer compares side by side.
+
+    The registration number is left out: it always differs and says nothing about the model.
+    The examples are in: a contract edit that drops one should show.
+    """
     artifact = getattr(version, "artifact", None)
     card = getattr(version, "card", None)
     return {
         "status": version.status,
-        "number": version.number,
         "notes": version.notes,
+        "example_request": version.example_request,
+        "example_response": version.example_response,
         "artifact_sha256": artifact.sha256 if artifact else None,
         "artifact_status": artifact.status if artifact else None,
         "opset": artifact.opset if artifact else None,

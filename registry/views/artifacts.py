@@ -1,20 +1,22 @@
-"""A version's ONNX artifact: upload or replace, live validation status, download."""
+"""A version's ONNX artifact: upload or replace, live validation status, cancel, download."""
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import reswap, retarget
 
 from portal.uploads import limit_message, upload_too_large
 from registry.downloads import artifact_response
 from registry.forms import ArtifactForm
 from registry.models import Artifact, ModelVersion
-from registry.permissions import require_edit
-from registry.services.artifacts import store_artifact
-from registry.views.shared import HtmxHttpRequest, get_version, report_outcome
+from registry.permissions import can_edit_model, require_edit
+from registry.services.artifacts import cancel_validation, store_artifact
+from registry.views.shared import HtmxHttpRequest, get_version, report_outcome, wants_fragment
 
 
 def _artifact(version: ModelVersion) -> Artifact | None:
@@ -43,10 +45,46 @@ def artifact_upload(request: HtmxHttpRequest, name: str, version: str) -> HttpRe
 
 @require_GET
 def artifact_status(request: HtmxHttpRequest, name: str, version: str) -> HttpResponse:
-    """The artifact panel alone; it keeps polling itself until validation is final."""
+    """The validation's job status while it runs; the whole artifact panel once it is final."""
+    return _status(request, get_version(name, version))
+
+
+@require_POST
+def artifact_cancel(request: HtmxHttpRequest, name: str, version: str) -> HttpResponse:
+    """Stop the validation (the model's editors only); answers like the status poll."""
     found = get_version(name, version)
-    context = {"selected": found, "artifact": _artifact(found)}
-    return render(request, "registry/partials/artifact_panel.html", context)
+    require_edit(request.user, found.model)
+    artifact = _artifact(found)
+    if artifact is None:
+        raise Http404("This version has no artifact.")
+    try:
+        cancelled = cancel_validation(actor=request.user, artifact=artifact)
+    except ValidationError as exc:
+        notice, level = " ".join(exc.messages), messages.ERROR
+    else:
+        final = cancelled.is_final
+        notice = "Validation cancelled." if final else "Validation stops at its next step."
+        level = messages.SUCCESS
+    if wants_fragment(request):
+        return _status(request, found)  # the job's state says what happened
+    messages.add_message(request, level, notice)
+    return redirect(found)
+
+
+def _status(request: HtmxHttpRequest, found: ModelVersion) -> HttpResponse:
+    artifact = _artifact(found)
+    context = {
+        "selected": found,
+        "artifact": artifact,
+        "can_edit": can_edit_model(request.user, found.model),
+    }
+    if artifact is not None and not artifact.is_final and wants_fragment(request):
+        return render(request, "registry/partials/artifact_job.html", context)
+    response = render(request, "registry/partials/artifact_panel.html", context)
+    if wants_fragment(request):
+        # The poll swapped only the job status; a final job brings facts for the whole panel.
+        response = reswap(retarget(response, "#artifact-panel"), "outerHTML")
+    return response
 
 
 @require_GET

@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from registry.models import ModelVersion
-from registry.queries import cards_by_version, page_versions
+from registry.queries import compared_versions, light_versions
 from registry.services.comparison import compare_versions
 from registry.views.shared import HtmxHttpRequest, get_model, shown
 
@@ -32,21 +32,19 @@ def _label(field: str) -> str:
 @require_GET
 def version_compare(request: HtmxHttpRequest, name: str) -> HttpResponse:
     model = get_model(name)
-    versions = page_versions(model)  # highest semver first
+    # The choices need only names and statuses; the two compared versions are read in full.
+    versions = light_versions(model)  # highest semver first
     context: dict[str, Any] = {"model": model, "versions": versions}
     if not versions:
         return render(request, "registry/version_compare.html", context)
     # By default: the latest version, against the one just below it.
-    b = _choose(versions, request.GET.get("b"), versions[0])
-    below = versions[versions.index(b) + 1 :]
-    a = _choose(versions, request.GET.get("a"), below[0] if below else b)
-    cards = cards_by_version([a, b])
-    # Hand the cards to the versions so the comparison reads them without another query.
-    for version in (a, b):
-        if version.pk in cards:
-            version.card = cards[version.pk]
+    chosen_b = _choose(versions, request.GET.get("b"), versions[0])
+    below = versions[versions.index(chosen_b) + 1 :]
+    chosen_a = _choose(versions, request.GET.get("a"), below[0] if below else chosen_b)
+    full = compared_versions(model, [chosen_a, chosen_b])
+    a, b = full[chosen_a.pk], full[chosen_b.pk]
     context.update({"a": a, "b": b, "same": a.pk == b.pk})
-    if a.pk != b.pk and b.pk in cards:
+    if a.pk != b.pk and getattr(b, "card", None) is not None:
         result = compare_versions(a, b)
         context.update(
             {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -17,33 +16,18 @@ from portal.web import HtmxHttpRequest, submit, wants_fragment
 from registry.choices import VersionStatus
 from registry.filtersets import RegisteredModelFilterSet
 from registry.forms import ModelCreateForm, ModelEditForm
-from registry.models import CARD_SECTIONS, ModelCard, ModelVersion, RegisteredModel
+from registry.models import CARD_SECTIONS, ModelVersion, RegisteredModel
 from registry.permissions import can_create_model, can_edit_model, require_edit
-from registry.queries import cards_by_version, model_activity, model_list_queryset, page_versions
+from registry.queries import ModelPage, model_list_queryset, model_page, model_rows
 from registry.services.artifacts import UPLOADABLE_STATUSES
 from registry.services.card_diffs import card_diff, metadata_diff
 from registry.services.models import create_model, update_model
-from registry.services.versions import contract_changes, previous_version
+from registry.services.versions import contract_changes
 from registry.views.schema_table import schema_rows
 from registry.views.shared import get_model, shown
 
 PAGE_SIZE = 25
 SECTION_TITLES = dict(CARD_SECTIONS)
-
-
-@dataclass(frozen=True)
-class ModelRow:
-    model: RegisteredModel
-    latest: ModelVersion | None
-    card: ModelCard | None
-
-
-def _row(model: RegisteredModel) -> ModelRow:
-    latest_versions: list[ModelVersion] = getattr(model, "latest_versions", [])
-    latest = latest_versions[0] if latest_versions else None
-    # select_related("card") caches a missing card as None, so this runs no query.
-    card = getattr(latest, "card", None) if latest else None
-    return ModelRow(model=model, latest=latest, card=card)
 
 
 @require_GET
@@ -53,7 +37,7 @@ def model_list(request: HtmxHttpRequest) -> HttpResponse:
     context = {
         "filter": filterset,
         "page": page,
-        "rows": [_row(model) for model in page.object_list],
+        "rows": model_rows(page.object_list),
         "can_create": can_create_model(request.user),
     }
     template = "registry/model_list.html"
@@ -65,30 +49,14 @@ def model_list(request: HtmxHttpRequest) -> HttpResponse:
     return response
 
 
-def _pick(versions: list[ModelVersion], wanted: str | None) -> ModelVersion | None:
-    """The version named ``wanted``; by default production, else the highest semver."""
-    if wanted is not None:
-        for version in versions:
-            if version.version == wanted:
-                return version
-        raise Http404(f"No version {wanted}.")
-    production = [v for v in versions if v.status == VersionStatus.PRODUCTION]
-    return production[0] if production else (versions[0] if versions else None)
-
-
-def _first_with(versions: list[ModelVersion], status: str) -> ModelVersion | None:
-    return next((v for v in versions if v.status == status), None)
-
-
 def _pretty(value: Any) -> str:
     return "" if value is None else json.dumps(value, indent=2, ensure_ascii=False)
 
 
-def _version_context(selected: ModelVersion) -> dict[str, Any]:
-    previous = previous_version(selected)
-    cards = cards_by_version([selected, previous])
-    card = cards.get(selected.pk)
-    previous_card = cards.get(previous.pk) if previous else None
+def _version_context(read: ModelPage, selected: ModelVersion) -> dict[str, Any]:
+    previous = read.previous
+    card = read.cards.get(selected.pk)
+    previous_card = read.cards.get(previous.pk) if previous else None
     changed_sections = []
     changed_metadata: list[tuple[str, str, str]] = []
     if previous is not None and card is not None:
@@ -133,20 +101,26 @@ def model_detail(request: HtmxHttpRequest, name: str, version: str | None = None
         if not model.versions.filter(version=wanted).exists():
             raise Http404(f"No version {wanted}.")
         return redirect("registry:version-detail", name=model.name, version=wanted)
-    versions = page_versions(model)
-    selected = _pick(versions, version)
+    try:
+        read = model_page(model, version=version, page=request.GET.get("versions_page"))
+    except ModelVersion.DoesNotExist as exc:
+        raise Http404(str(exc)) from exc
     context: dict[str, Any] = {
         "model": model,
-        "tags": list(model.tags.all()),
-        "versions": versions,
-        "selected": selected,
-        "production": _first_with(versions, VersionStatus.PRODUCTION),
-        "staging": _first_with(versions, VersionStatus.STAGING),
-        "activity": model_activity(model),
+        "tags": read.tags,
+        "versions": read.versions,
+        "version_page": read.version_page,
+        "version_rows": read.version_rows,
+        "selected_on_page": read.selected_on_page,
+        "selected_page_number": read.selected_page_number,
+        "selected": read.selected,
+        "production": read.production,
+        "staging": read.staging,
+        "activity": read.activity,
         "can_edit": can_edit_model(request.user, model),
     }
-    if selected is not None:
-        context.update(_version_context(selected))
+    if read.selected is not None:
+        context.update(_version_context(read, read.selected))
     return render(request, "registry/model_detail.html", context)
 
 

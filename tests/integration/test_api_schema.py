@@ -3,7 +3,7 @@
 The schema is read through an authenticated test client inside a fixture (it needs the
 database, so it cannot be loaded at import time), then every operation in it is called
 in-process through the WSGI application with a personal token. New endpoints are covered
-as soon as they appear in /api/schema/.
+as soon as they appear in /api/v1/schema/.
 
 Four layers:
 
@@ -64,7 +64,7 @@ from registry.services.models import create_model
 from registry.services.versions import create_version
 from tests.registry.conftest import INPUT_V1, OUTPUT_V1
 
-SCHEMA_URL = "/api/schema/"
+SCHEMA_URL = "/api/v1/schema/"
 # Fail on any 5xx and on any response that contradicts its documented schema.
 CHECKS = (not_a_server_error, content_type_conformance, response_schema_conformance)
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -566,7 +566,7 @@ def test_a_session_cookie_with_nul_is_not_a_5xx(
         (method, _fill_path(path, api_team.slug))
         for method, path, _ in _write_operations(openapi_document)
     ]
-    for method, url in [*targets, ("DELETE", "/api/models/%3F-/"), ("POST", "/api/nowhere/")]:
+    for method, url in [*targets, ("DELETE", "/api/v1/models/%3F-/"), ("POST", "/api/v1/nowhere/")]:
         try:
             with transaction.atomic():
                 response = client.generic(
@@ -585,18 +585,18 @@ def test_a_session_cookie_with_nul_is_not_a_5xx(
 
 
 def test_it_refuses_the_schema_to_anonymous_callers(db: Any) -> None:
-    """/api/schema/ answers 401 without a token or a session."""
+    """/api/v1/schema/ answers 401 without a token or a session."""
     response = Client().get(SCHEMA_URL, HTTP_ACCEPT="application/vnd.oai.openapi+json")
 
     assert response.status_code == 401
 
 
 def test_it_serves_a_valid_openapi_3_document(openapi_document: dict[str, Any]) -> None:
-    """The schema is a valid OpenAPI 3 document titled "Handoff API" that lists /api/me/."""
+    """The schema is a valid OpenAPI 3 document titled "Handoff API" that lists /api/v1/me/."""
     # validate_schema=True checks the document against the OpenAPI 3.0 meta-schema.
     loaded = schemathesis.from_dict(openapi_document, validate_schema=True)
 
     assert openapi_document["openapi"].startswith("3.")
     assert loaded.operations_count >= 1
     assert openapi_document["info"]["title"] == "Handoff API"
-    assert "/api/me/" in openapi_document["paths"]
+    assert "/api/v1/me/" in openapi_document["paths"]

@@ -8,21 +8,25 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import IO, Any
-from urllib.parse import quote
+from typing import Any
 
 import pytest
-from django.conf import settings
 from django.test import Client
 
 from portal.models import WorkerHeartbeat
+from tests.integration.workers import (
+    CELERY,
+    ROOT,
+    TASK_TIMEOUT,
+    Worker,
+    database_url,
+    forget_queue,
+    stop,
+)
 
 pytestmark = [
     pytest.mark.worker,
@@ -30,73 +34,15 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-ROOT = Path(__file__).resolve().parents[2]
-CELERY = Path(sys.executable).parent / "celery"
-TASK_TIMEOUT = 60.0
-STOP_TIMEOUT = 15.0
-
-
-def _database_url() -> str:
-    """A URL for the test database; at this point NAME is the test database's name."""
-    db = settings.DATABASES["default"]
-    user = quote(db.get("USER") or "", safe="")
-    password = quote(db.get("PASSWORD") or "", safe="")
-    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = db.get("HOST") or "127.0.0.1"
-    if ":" in host:
-        host = f"[{host}]"
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{credentials}{host}{port}/{quote(db['NAME'], safe='')}"
-
-
-@dataclass
-class Worker:
-    process: subprocess.Popen[bytes]
-    queue: str
-    log: IO[bytes]
-
-    def output(self) -> str:
-        self.log.flush()
-        return Path(self.log.name).read_text(errors="replace")
-
-    def wait_until_ready(self) -> None:
-        """Wait for Celery's "ready." line: the worker consumes from its queue."""
-        deadline = time.monotonic() + TASK_TIMEOUT
-        while " ready." not in self.output():
-            if self.process.poll() is not None:
-                pytest.fail(f"the worker exited with {self.process.returncode}:\n{self.output()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"the worker was not ready after {TASK_TIMEOUT:.0f}s:\n{self.output()}")
-            time.sleep(0.25)
-
 
 @pytest.fixture
-def sending_for_real() -> Iterator[None]:
-    """Make apply_async go through the broker: tests/settings.py runs tasks eagerly."""
-    from portal.celery import app
+def sending_for_real(settings: Any) -> None:
+    """Make apply_async go through the broker: tests/settings.py runs tasks eagerly.
 
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = False
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager = previous
-
-
-def _forget_queue(name: str) -> None:
-    """Remove the test queue and its binding from the broker (never a FLUSH)."""
-    from kombu import Exchange, Queue
-
-    from portal.celery import app
-
-    try:
-        with app.connection_for_write() as conn:
-            # The queue Celery made for ``queue=name``: a direct exchange of the same name.
-            queue = Queue(name, Exchange(name), routing_key=name)(conn.default_channel)
-            queue.declare()
-            queue.delete()
-    except Exception:  # cleanup only: a leftover empty queue is harmless
-        pass
+    Through Django's settings: Celery looks CELERY_* keys up there before its own changes,
+    so setting ``app.conf.task_always_eager`` alone would still run the task in this process.
+    """
+    settings.CELERY_TASK_ALWAYS_EAGER = False
 
 
 @pytest.fixture
@@ -106,7 +52,7 @@ def worker(transactional_db: None) -> Iterator[Worker]:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": os.environ["CELERY_BROKER_URL"],
         "DATABASE_CONN_MAX_AGE": "0",
         "PYTHONUNBUFFERED": "1",
@@ -130,16 +76,12 @@ def worker(transactional_db: None) -> Iterator[Worker]:
     ]
     with tempfile.NamedTemporaryFile(prefix=f"{name}-", suffix=".log") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        worker = Worker(process=process, queue=name, log=log)
         try:
-            yield Worker(process=process, queue=name, log=log)
+            yield worker
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=STOP_TIMEOUT)
-            _forget_queue(name)
+            stop(worker)
+            forget_queue(name)
 
 
 def _wait_for_heartbeat(worker: Worker, hostname: str) -> Any:
@@ -169,6 +111,8 @@ def test_it_runs_a_task_sent_through_the_broker(worker: Worker, sending_for_real
 
     beat = _wait_for_heartbeat(worker, hostname)
     assert beat.hostname == hostname, worker.output()
+    # The worker, not this process, ran it: its log records the task.
+    assert "record_worker_heartbeat_task" in worker.output()
 
 
 def test_it_reports_the_broker_ready_while_a_worker_runs(worker: Worker) -> None:

@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-PAGES = ["/", "/account/tokens/", "/models/", "/backlog/", "/api/docs/", "/api/redoc/"]
+PAGES = ["/", "/account/tokens/", "/models/", "/backlog/", "/api/v1/docs/", "/api/v1/redoc/"]
 
 
 @pytest.mark.django_db
@@ -16,7 +16,7 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client: Client, path: str
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/api/me/", "/api/schema/"])
+@pytest.mark.parametrize("path", ["/api/v1/me/", "/api/v1/schema/"])
 def test_the_api_answers_401_to_anonymous_callers(client: Client, path: str) -> None:
     """The API never redirects; it says how to authenticate."""
     response = client.get(path)
@@ -101,7 +101,7 @@ def test_a_session_cookie_with_a_nul_is_no_session_not_a_500(client, db) -> None
     client.cookies["sessionid"] = "hostile\x00session\x00key"
 
     page = client.get("/models/")
-    api = client.get("/api/me/")
+    api = client.get("/api/v1/me/")
 
     assert page.status_code == 302  # to the login page, as for anyone signed out
     assert api.status_code == 401

@@ -57,7 +57,7 @@ def test_readyz_reports_a_dead_broker(client: Client, settings: object) -> None:
 
 def test_api_errors_have_one_shape(client_for, alice: object) -> None:
     """Errors come back as {"errors": {field: [messages]}}."""
-    response = client_for(alice).post("/api/me/")
+    response = client_for(alice).post("/api/v1/me/")
     assert response.status_code == 405
     assert response.json() == {"errors": {"detail": ['Method "POST" not allowed.']}}
 
@@ -79,3 +79,155 @@ def test_seed_demo_is_idempotent_and_prints_logins(capsys: pytest.CaptureFixture
     assert (get_user_model().objects.count(), Team.objects.count()) == (users, teams)
     out = capsys.readouterr().out
     assert "victor" in out and "handoff-victor" in out and "Viewer" in out
+
+
+# Reads that stay fast, and limits every worker shares ------------------------------------
+
+# session, user, the viewer's roles, teams, live workers, the ten newest of my events
+HOME_QUERIES = 6
+
+
+def test_home_runs_the_same_queries_for_few_or_many_events(
+    client_for, alice: object, django_assert_num_queries
+) -> None:
+    """My recent activity is the ten newest of my events, however many I have."""
+    from portal.models import AuditEvent
+
+    client = client_for(alice)
+    client.get("/")
+    with django_assert_num_queries(HOME_QUERIES):
+        client.get("/")
+
+    AuditEvent.objects.bulk_create(AuditEvent(actor=alice, verb="model.viewed") for _ in range(40))
+    with django_assert_num_queries(HOME_QUERIES):
+        response = client.get("/")
+    assert len(response.context["recent_events"]) == 10
+
+
+def test_api_throttles_count_in_the_default_cache() -> None:
+    """DRF keeps each person's request history in the "default" cache alias."""
+    from django.core.cache import cache
+    from rest_framework.throttling import UserRateThrottle
+
+    from portal import settings as portal_settings  # the tests switch throttles off
+
+    assert portal_settings.REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] == [
+        "rest_framework.throttling.UserRateThrottle"
+    ]
+    assert UserRateThrottle.cache is cache
+
+
+def _settings_caches(tmp_path, **env: str) -> dict:
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_")) and k != "REDIS_URL"
+    }
+    clean.update(
+        DJANGO_SECRET_KEY="s" * 50, DJANGO_ALLOWED_HOSTS="x", HANDOFF_VAR_DIR=str(tmp_path), **env
+    )
+    script = "import json, portal.settings as s; print(json.dumps(s.CACHES['default']))"
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[2],
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(done.stdout)
+
+
+def test_without_redis_the_workers_of_a_host_share_a_cache_directory(tmp_path) -> None:
+    """DEBUG off and no REDIS_URL: a file cache under VAR_DIR, never one per process."""
+    production = _settings_caches(tmp_path, DJANGO_DEBUG="0")
+    redis = _settings_caches(tmp_path, DJANGO_DEBUG="0", REDIS_URL="redis://127.0.0.1:6379/1")
+    debug = _settings_caches(tmp_path, DJANGO_DEBUG="1")
+
+    assert production["BACKEND"] == "django.core.cache.backends.filebased.FileBasedCache"
+    assert production["LOCATION"] == str(tmp_path / "cache")
+    assert redis["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert redis["LOCATION"] == "redis://127.0.0.1:6379/1"
+    assert debug["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"  # runserver
+
+
+OTHER_WORKER = """
+import json, sys
+from types import SimpleNamespace
+
+import django
+from django.conf import settings
+
+settings.configure(
+    CACHES=json.loads(sys.argv[1]), REST_FRAMEWORK={"DEFAULT_THROTTLE_RATES": {"user": "2/min"}}
+)
+django.setup()
+from rest_framework.throttling import UserRateThrottle
+
+request = SimpleNamespace(user=SimpleNamespace(is_authenticated=True, pk=4242))
+print(json.dumps(UserRateThrottle().allow_request(request, None)))
+"""
+
+
+def _file_cache(tmp_path) -> dict:
+    return {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(tmp_path / "cache"),
+    }
+
+
+def _redis_cache(tmp_path) -> dict:
+    import os
+
+    return {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ.get("REDIS_URL", ""),
+        "KEY_PREFIX": f"handoff-test-{tmp_path.name}",
+    }
+
+
+@pytest.mark.parametrize(
+    "configured",
+    [
+        pytest.param(_file_cache, id="file cache"),
+        pytest.param(_redis_cache, id="redis", marks=pytest.mark.redis),
+    ],
+)
+def test_a_throttle_count_made_in_one_worker_refuses_the_request_in_another(
+    tmp_path, settings, configured
+) -> None:
+    """Two requests here use up 2/min; a separate process then refuses the third."""
+    import json
+    import subprocess
+    import sys
+    from types import SimpleNamespace
+
+    from django.core.cache import cache
+    from rest_framework.throttling import UserRateThrottle
+
+    class TwoPerMinute(UserRateThrottle):
+        rate = "2/min"
+
+    settings.CACHES = {"default": configured(tmp_path)}
+    request = SimpleNamespace(user=SimpleNamespace(is_authenticated=True, pk=4242))
+    try:
+        assert TwoPerMinute().allow_request(request, None)
+        assert TwoPerMinute().allow_request(request, None)
+
+        other = subprocess.run(
+            [sys.executable, "-c", OTHER_WORKER, json.dumps(settings.CACHES)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        assert json.loads(other.stdout) is False, other.stderr
+    finally:
+        cache.delete("throttle_user_4242")  # never clear(): on Redis that is FLUSHDB

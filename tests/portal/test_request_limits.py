@@ -51,7 +51,7 @@ def test_an_api_body_over_the_cap_is_413_naming_the_limit(
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     body = {**NEW_MODEL, "summary": "x" * 2000}
     data = urlencode(body) if content_type == FORM else json.dumps(body)
-    response = client_for(alice).post("/api/models/", data, content_type=content_type)
+    response = client_for(alice).post("/api/v1/models/", data, content_type=content_type)
     assert response.status_code == 413
     assert "1,000 bytes" in json_errors(response)["detail"][0]
     assert not RegisteredModel.objects.exists()
@@ -71,7 +71,7 @@ def test_a_declared_oversized_body_is_refused_before_it_is_read(
 
     response = client_for(alice).generic(
         "POST",
-        "/api/models/",
+        "/api/v1/models/",
         data=b"",
         CONTENT_TYPE=FORM,
         CONTENT_LENGTH="5000",
@@ -95,7 +95,7 @@ def test_a_page_form_over_the_cap_is_a_413_page(client_for, alice, settings) -> 
 @pytest.mark.parametrize("content_type", [FORM, MULTIPART_CONTENT])
 def test_too_many_api_fields_is_a_400_naming_the_limit(client_for, alice, content_type) -> None:
     """DATA_UPLOAD_MAX_NUMBER_FIELDS, hit while DRF parses, answers in the error shape."""
-    response = post(client_for(alice), "/api/models/", {**NEW_MODEL, **TOO_MANY}, content_type)
+    response = post(client_for(alice), "/api/v1/models/", {**NEW_MODEL, **TOO_MANY}, content_type)
     assert response.status_code == 400
     assert "1,000 fields" in json_errors(response)["detail"][0]
     assert not RegisteredModel.objects.exists()
@@ -110,7 +110,9 @@ def test_too_many_page_fields_is_a_400_page(client_for, alice, content_type) -> 
     assert "1,000 fields" in response.content.decode()
 
 
-@pytest.mark.parametrize(("path", "json_answer"), [("/api/models/", True), ("/models/new/", False)])
+@pytest.mark.parametrize(
+    ("path", "json_answer"), [("/api/v1/models/", True), ("/models/new/", False)]
+)
 def test_a_huge_multipart_text_field_is_413(client_for, alice, settings, path, json_answer) -> None:
     """Multipart text fields obey the body cap even though the upload cap is far larger."""
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
@@ -126,7 +128,7 @@ def test_a_huge_multipart_text_field_is_413(client_for, alice, settings, path, j
 
 def test_a_nul_in_a_query_parameter_name_is_a_400(client_for, alice) -> None:
     """A parameter name PostgreSQL cannot store is refused under detail."""
-    response = client_for(alice).get("/api/models/?%00=1")
+    response = client_for(alice).get("/api/v1/models/?%00=1")
     assert response.status_code == 400
     assert "NUL" in json_errors(response)["detail"][0]
 
@@ -143,7 +145,7 @@ def test_a_nul_in_a_page_query_parameter_is_a_400_page(client_for, alice) -> Non
 def test_too_many_query_parameters_is_a_400_naming_the_limit(client_for, alice) -> None:
     """Django's parameter count limit answers in the error shape, not a bare 400."""
     query = "&".join(f"p{i}=1" for i in range(1_500))
-    response = client_for(alice).get(f"/api/models/?{query}")
+    response = client_for(alice).get(f"/api/v1/models/?{query}")
     assert response.status_code == 400
     assert "1,000 fields" in json_errors(response)["detail"][0]
 

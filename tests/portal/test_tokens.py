@@ -22,7 +22,7 @@ def test_a_token_is_shown_once_and_stored_as_a_digest(client_for, alice: object)
 def test_the_api_accepts_a_valid_token(alice: object) -> None:
     """Authorization: Token <key> authenticates as the owner."""
     _, key = create_token(user=alice, name="ci")
-    response = Client().get("/api/me/", headers={"Authorization": f"Token {key}"})
+    response = Client().get("/api/v1/me/", headers={"Authorization": f"Token {key}"})
     assert response.status_code == 200
     assert response.json() == {
         "username": "alice",
@@ -38,7 +38,7 @@ def test_a_revoked_or_wrong_token_gets_401(alice: object) -> None:
     token, key = create_token(user=alice, name="ci")
     revoke_token(token=token, actor=alice)
     for header in (f"Token {key}", "Token hnd_wrong", "Token", "Token a b"):
-        response = Client().get("/api/me/", headers={"Authorization": header})
+        response = Client().get("/api/v1/me/", headers={"Authorization": header})
         assert response.status_code == 401, header
     assert AuditEvent.objects.filter(verb="token.revoked").count() == 1
 
@@ -75,12 +75,12 @@ def test_a_read_only_token_reads_but_cannot_write(alice: object) -> None:
     _, write_key = create_token(user=alice, name="ci", scope="write")
     body = {"name": "m1", "title": "M1", "team": "risk-modelling"}
     reader = Client(headers={"Authorization": f"Token {read_key}"})
-    assert reader.get("/api/models/").status_code == 200
-    refused = reader.post("/api/models/", body, content_type="application/json")
+    assert reader.get("/api/v1/models/").status_code == 200
+    refused = reader.post("/api/v1/models/", body, content_type="application/json")
     assert refused.status_code == 403
     assert "read-only" in refused.json()["errors"]["detail"][0]
     writer = Client(headers={"Authorization": f"Token {write_key}"})
-    assert writer.post("/api/models/", body, content_type="application/json").status_code == 201
+    assert writer.post("/api/v1/models/", body, content_type="application/json").status_code == 201
 
 
 def test_the_token_form_defaults_to_read_only(client_for, alice: object) -> None:
@@ -131,3 +131,57 @@ def test_a_viewer_is_offered_and_granted_read_tokens_only(client_for, victor) ->
         create_token(user=victor, name="x", scope="write")
     assert not PersonalToken.objects.filter(user=victor).exists()
     assert '<label for="id_name">Name</label>' in page.content.decode()
+
+
+def _token_writes(client: Client, key: str) -> int:
+    """UPDATEs of the token table while ``client`` reads the API once with ``key``."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/api/v1/me/", headers={"Authorization": f"Token {key}"})
+    assert response.status_code == 200
+    return sum(q["sql"].startswith('UPDATE "portal_personaltoken"') for q in queries)
+
+
+def test_last_used_at_is_written_at_most_once_a_minute(alice: object) -> None:
+    """Reads within a minute of the last write leave the row alone; a later read writes."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    token, key = create_token(user=alice, name="ci")
+    client = Client()
+
+    assert _token_writes(client, key) == 1  # never used before
+    first = PersonalToken.objects.get(pk=token.pk).last_used_at
+    assert _token_writes(client, key) == 0
+    assert _token_writes(client, key) == 0
+    assert PersonalToken.objects.get(pk=token.pk).last_used_at == first
+
+    PersonalToken.objects.filter(pk=token.pk).update(
+        last_used_at=timezone.now() - timedelta(seconds=59)
+    )
+    assert _token_writes(client, key) == 0
+    PersonalToken.objects.filter(pk=token.pk).update(
+        last_used_at=timezone.now() - timedelta(seconds=61)
+    )
+    assert _token_writes(client, key) == 1
+    assert PersonalToken.objects.get(pk=token.pk).last_used_at > first
+
+
+def test_concurrent_first_uses_write_last_used_at_once(alice: object) -> None:
+    """The UPDATE repeats the check, so a worker holding a stale copy writes nothing."""
+    from django.utils import timezone
+
+    from portal.services.tokens import active_token, note_use
+
+    _, key = create_token(user=alice, name="ci")
+    seen_by_one, seen_by_other = active_token(key), active_token(key)
+    assert seen_by_one is not None and seen_by_other is not None
+
+    note_use(seen_by_one, timezone.now())
+    written = PersonalToken.objects.get(pk=seen_by_one.pk).last_used_at
+    note_use(seen_by_other, timezone.now())  # its copy still says "never used"
+
+    assert PersonalToken.objects.get(pk=seen_by_one.pk).last_used_at == written

@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, OperationalError
 from django.utils import timezone
 
+from portal.jobs import requeue_stale_jobs
 from portal.models import AuditEvent
 from registry.choices import ArtifactStatus, VersionStatus
 from registry.models import Artifact
@@ -23,15 +24,11 @@ from registry.onnx_inspect import (
     inspect_model,
     looks_like_onnx,
 )
-from registry.services.artifacts import (
-    requeue_stale_artifacts,
-    store_artifact,
-    validate_artifact,
-)
+from registry.services.artifacts import cancel_validation, store_artifact, validate_artifact
 from registry.services.contracts import check_contract, check_schema
 from registry.services.models import create_model
 from registry.services.versions import create_version, set_version_status
-from registry.tasks import requeue_stale_artifacts_task, validate_artifact_task
+from registry.tasks import validate_artifact_task
 from tests.registry import onnx_files
 
 EXPLICIT_INPUT = {
@@ -546,13 +543,35 @@ def test_validating_twice_changes_nothing(
 
 
 def test_an_interrupted_validation_is_run_again(alice: Any, draft: Any) -> None:
-    """A worker killed mid-validation leaves "validating"; the redelivered task finishes it."""
+    """A worker killed mid-validation leaves "validating"; once its lease ends, a run takes over."""
     artifact = store_artifact(actor=alice, version=draft, upload=upload(onnx_files.linear_onnx()))
-    Artifact.objects.filter(pk=artifact.pk).update(status=ArtifactStatus.VALIDATING, progress=10)
+    Artifact.objects.filter(pk=artifact.pk).update(
+        status=ArtifactStatus.VALIDATING,
+        progress=10,
+        attempts=1,
+        lease_expires_at=timezone.now() - timedelta(seconds=1),
+    )
 
     artifact = validate_artifact(artifact_id=artifact.pk)
 
     assert artifact.status == ArtifactStatus.VALID
+    assert artifact.attempts == 2
+
+
+def test_a_validation_held_by_a_live_run_is_left_alone(alice: Any, draft: Any) -> None:
+    """A duplicate message while another worker holds the lease does nothing."""
+    artifact = store_artifact(actor=alice, version=draft, upload=upload(onnx_files.linear_onnx()))
+    Artifact.objects.filter(pk=artifact.pk).update(
+        status=ArtifactStatus.VALIDATING,
+        attempts=1,
+        lease_expires_at=timezone.now() + timedelta(minutes=5),
+    )
+
+    with mock.patch("registry.services.artifacts.inspect_model") as inspect:
+        artifact = validate_artifact(artifact_id=artifact.pk)
+
+    inspect.assert_not_called()
+    assert (artifact.status, artifact.attempts) == (ArtifactStatus.VALIDATING, 1)
 
 
 def test_a_result_for_a_replaced_file_is_dropped(alice: Any, draft: Any) -> None:
@@ -596,13 +615,6 @@ def test_the_task_retries_database_outages_only() -> None:
     assert validate_artifact_task.name == "registry.tasks.validate_artifact_task"
 
 
-def test_the_requeue_task_calls_the_service() -> None:
-    with mock.patch("registry.tasks.requeue_stale_artifacts", return_value=3) as service:
-        assert requeue_stale_artifacts_task() == 3
-
-    service.assert_called_once_with()
-
-
 # Lost messages ------------------------------------------------------------------------
 
 
@@ -621,10 +633,14 @@ def test_a_broker_outage_after_commit_keeps_the_upload(
     artifact.refresh_from_db()
     assert artifact.status == ArtifactStatus.PENDING
     assert Path(artifact.file.path).is_file()
+    assert artifact.lease_expires_at is not None  # beat sends it once this delivery lease ends
 
 
-def test_stale_validations_are_sent_again(alice: Any, scorer: Any, draft: Any) -> None:
-    # given: one upload stuck for an hour, one just made, one finished long ago
+def test_an_upload_whose_message_was_lost_is_sent_again(
+    alice: Any, scorer: Any, draft: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Only a queued upload whose delivery lease ran out is sent; fresh and final ones are not."""
+    # given: one upload never picked up, one just made, one validated
     stuck = store_artifact(actor=alice, version=draft, upload=upload(onnx_files.linear_onnx()))
     fresh_version = create_version(actor=alice, model=scorer, version="1.1.0")
     store_artifact(actor=alice, version=fresh_version, upload=upload(onnx_files.linear_onnx()))
@@ -633,21 +649,33 @@ def test_stale_validations_are_sent_again(alice: Any, scorer: Any, draft: Any) -
         actor=alice, version=done_version, upload=upload(onnx_files.linear_onnx())
     )
     validate_artifact(artifact_id=done.pk)
-    an_hour_ago = timezone.now() - timedelta(hours=1)
-    Artifact.objects.filter(pk__in=[stuck.pk, done.pk]).update(created_at=an_hour_ago)
+    expired = timezone.now() - timedelta(seconds=1)
+    Artifact.objects.filter(pk__in=[stuck.pk, done.pk]).update(lease_expires_at=expired)
 
     # when
-    with mock.patch("registry.tasks.validate_artifact_task.delay") as delay:
-        sent = requeue_stale_artifacts()
+    with (
+        mock.patch("registry.tasks.validate_artifact_task.delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        sent = requeue_stale_jobs()
 
     # then
     assert sent == 1
     delay.assert_called_once_with(stuck.pk)
 
 
-def test_a_replacement_counts_as_a_new_upload(alice: Any, draft: Any) -> None:
+def test_a_replacement_is_a_new_validation(alice: Any, draft: Any) -> None:
+    """A new file resets the job: fresh attempts and times, no cancel left over."""
     first = store_artifact(actor=alice, version=draft, upload=upload(onnx_files.linear_onnx()))
-    Artifact.objects.filter(pk=first.pk).update(created_at=timezone.now() - timedelta(days=3))
+    three_days_ago = timezone.now() - timedelta(days=3)
+    Artifact.objects.filter(pk=first.pk).update(
+        created_at=three_days_ago,
+        queued_at=three_days_ago,
+        status=ArtifactStatus.FAILED,
+        attempts=3,
+        cancel_requested=True,
+        error="The worker died 3 times while validating.",
+    )
 
     second = store_artifact(
         actor=alice, version=draft, upload=upload(onnx_files.breast_cancer_onnx())
@@ -655,6 +683,77 @@ def test_a_replacement_counts_as_a_new_upload(alice: Any, draft: Any) -> None:
 
     second.refresh_from_db()
     assert timezone.now() - second.created_at < timedelta(minutes=1)
+    assert timezone.now() - second.queued_at < timedelta(minutes=1)
+    assert second.status == ArtifactStatus.PENDING
+    assert (second.attempts, second.error, second.cancel_requested) == (0, "", False)
+    assert second.started_by == alice
+
+
+# Cancelling ---------------------------------------------------------------------------
+
+
+def test_an_editor_cancels_a_queued_validation_at_once(alice: Any, bob: Any, draft: Any) -> None:
+    """No worker has it yet, so it ends cancelled now, recorded with who asked."""
+    artifact = store_artifact(actor=alice, version=draft, upload=upload(onnx_files.linear_onnx()))
+
+    cancelled = cancel_validation(actor=bob, artifact=artifact)
+
+    assert cancelled.status == ArtifactStatus.CANCELLED
+    assert cancelled.finished_at is not None and cancelled.validated_at is None
+    event = AuditEvent.objects.get(verb="artifact.validation_cancelled")
+    assert event.actor == bob
+    with mock.patch("registry.services.artifacts.inspect_model") as inspect:
+        validate_artifact(artifact_id=artifact.pk)  # its message may still arrive
+    inspect.assert_not_called()
+
+
+@pytest.mark.parametrize("person", ["charlie", "victor"])
+def test_only_the_models_editors_may_cancel(
+    request: pytest.FixtureRequest, alice: Any, draft: Any, person: str
+) -> None:
+    """charlie is in another team; victor is a viewer in none."""
+    artifact = store_artifact(actor=alice, version=draft, upload=upload(onnx_files.linear_onnx()))
+
+    with pytest.raises(PermissionDenied):
+        cancel_validation(actor=request.getfixturevalue(person), artifact=artifact)
+
+    artifact.refresh_from_db()
+    assert artifact.status == ArtifactStatus.PENDING and not artifact.cancel_requested
+
+
+def test_a_finished_validation_cannot_be_cancelled(
+    alice: Any, draft: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    artifact = store_and_run(
+        alice, draft, onnx_files.linear_onnx(), django_capture_on_commit_callbacks
+    )
+
+    with pytest.raises(ValidationError, match="already ended"):
+        cancel_validation(actor=alice, artifact=artifact)
+
+    artifact.refresh_from_db()
+    assert artifact.status == ArtifactStatus.VALID
+
+
+def test_a_cancel_during_inspection_stops_before_the_outcome_is_recorded(
+    alice: Any, draft: Any
+) -> None:
+    """The worker checks between steps: the file was read, but nothing is recorded."""
+    artifact = store_artifact(actor=alice, version=draft, upload=upload(onnx_files.linear_onnx()))
+
+    def cancelled_meanwhile(path: str) -> Any:
+        cancel_validation(actor=alice, artifact=Artifact.objects.get(pk=artifact.pk))
+        return inspect_model(path)
+
+    with mock.patch("registry.services.artifacts.inspect_model", side_effect=cancelled_meanwhile):
+        result = validate_artifact(artifact_id=artifact.pk)
+
+    assert result.status == ArtifactStatus.CANCELLED
+    assert result.opset is None and result.inputs == []
+    assert result.progress < 100
+    verbs = list(AuditEvent.objects.order_by("pk").values_list("verb", flat=True))
+    assert verbs[-2:] == ["artifact.validation_cancel_requested", "artifact.validation_cancelled"]
+    assert "artifact.validated" not in verbs
 
 
 def test_the_task_ignores_an_artifact_deleted_meanwhile(alice: Any, draft: Any) -> None:

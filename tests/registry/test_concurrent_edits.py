@@ -9,7 +9,7 @@ import pytest
 from registry.models import CARD_METADATA_FIELDS, CARD_SECTIONS, ModelCard
 from registry.services.model_cards import LIST_FIELDS
 
-BASE = "/api/models/fraud-score"
+BASE = "/api/v1/models/fraud-score"
 VERSION = f"{BASE}/versions/1.0.0"
 CARD_PAGE = "/models/fraud-score/versions/1.0.0/card/edit/"
 

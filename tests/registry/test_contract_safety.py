@@ -15,7 +15,7 @@ from registry.schemas import UnrunnableSchema, first_error
 from registry.services.contracts import check_contract, check_schema
 from tests.registry.conftest import OUTPUT_V1
 
-BASE = "/api/models/fraud-score/versions/1.0.0"
+BASE = "/api/v1/models/fraud-score/versions/1.0.0"
 CATASTROPHIC = "^(a+)+$"
 # 2**40 backtracking steps for Python's re; RE2 answers at once.
 SLOW_FOR_RE = "a" * 40 + "!"

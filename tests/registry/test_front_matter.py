@@ -25,7 +25,7 @@ from registry.services.front_matter import (
     load_front_matter,
 )
 
-IMPORT_URL = "/api/models/fraud-score/versions/1.0.0/card/import/"
+IMPORT_URL = "/api/v1/models/fraud-score/versions/1.0.0/card/import/"
 
 HF_FRONT_MATTER = """\
 license: apache-2.0

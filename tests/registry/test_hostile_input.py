@@ -26,7 +26,7 @@ def test_a_viewer_in_the_owning_team_cannot_write(client_for, team_viewer, v1) -
     assert not can_edit_model(team_viewer, v1.model)
     api = APIClient()
     api.force_authenticate(team_viewer)
-    base = "/api/models/fraud-score"
+    base = "/api/v1/models/fraud-score"
     assert api.patch(f"{base}/", {"title": "x"}, format="json").status_code == 403
     assert api.delete(f"{base}/").status_code == 403
     assert api.post(f"{base}/versions/1.0.0/status/", {"status": "archived"}).status_code == 403
@@ -53,7 +53,7 @@ def test_the_versions_api_takes_json_only(alice, v1) -> None:
     api = APIClient()
     api.force_authenticate(alice)
     response = api.post(
-        "/api/models/fraud-score/versions/",
+        "/api/v1/models/fraud-score/versions/",
         {"version": "2.0.0", "input_schema": DEEP},
         format="multipart",
     )
@@ -64,7 +64,7 @@ def test_the_versions_api_takes_json_only(alice, v1) -> None:
 @pytest.mark.parametrize(
     ("path", "json_answer"),
     [
-        ("/api/models/fraud-score/versions/1.0.0/artifact/", True),
+        ("/api/v1/models/fraud-score/versions/1.0.0/artifact/", True),
         ("/models/fraud-score/versions/1.0.0/artifact/", False),
     ],
 )
@@ -111,7 +111,7 @@ def test_unstorable_text_in_an_api_json_body_names_the_field_and_path(
         f'{{"type": "string", "pattern": "x{escape}"}}}}}}}}'
     )
     response = client_for(alice).post(
-        "/api/models/fraud-score/versions/", body, content_type="application/json"
+        "/api/v1/models/fraud-score/versions/", body, content_type="application/json"
     )
     assert response.status_code == 400
     [message] = response.json()["errors"]["input_schema"]
@@ -128,7 +128,7 @@ def test_unstorable_text_outside_a_field_is_under_detail(
 ) -> None:
     """A non-object body, or a bad top-level key, belongs to no field."""
     response = client_for(alice).put(
-        "/api/models/fraud-score/versions/1.0.0/contract/", body, content_type="application/json"
+        "/api/v1/models/fraud-score/versions/1.0.0/contract/", body, content_type="application/json"
     )
     assert response.status_code == 400
     assert named in response.json()["errors"]["detail"][0]
@@ -164,8 +164,8 @@ def test_unstorable_text_in_the_version_form_is_a_field_error(client_for, alice,
     [
         ("/models/fraud-score/?version=%00", "version", False),
         ("/models/fraud-score/compare/?a=%00&b=1.0.0", "a", False),
-        ("/api/models/?q=%00", "q", True),
-        ("/api/models/fraud-score/compare/?a=%00&b=1.0.0", "a", True),
+        ("/api/v1/models/?q=%00", "q", True),
+        ("/api/v1/models/fraud-score/compare/?a=%00&b=1.0.0", "a", True),
     ],
 )
 def test_a_nul_in_a_query_parameter_is_a_400_naming_it(
@@ -185,7 +185,7 @@ def test_a_surrogate_escape_in_a_query_string_arrives_replaced(client_for, alice
     """Django decodes %ED%A0%80 to U+FFFD replacement characters: an unknown version, 404."""
     response = client_for(alice).get("/models/fraud-score/?version=%ED%A0%80")
     assert response.status_code == 404
-    response = client_for(alice).get("/api/models/?q=%ED%A0%80")
+    response = client_for(alice).get("/api/v1/models/?q=%ED%A0%80")
     assert response.status_code == 200 and response.json()["results"] == []
 
 
@@ -198,7 +198,7 @@ def test_a_multipart_file_keeps_the_upload_cap_not_the_body_cap(
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     readme = SimpleUploadedFile("README.md", b"# Fraud score\n\n" + b"word " * 1000)
     response = client_for(alice).post(
-        "/api/models/fraud-score/versions/1.0.0/card/import/", {"file": readme}
+        "/api/v1/models/fraud-score/versions/1.0.0/card/import/", {"file": readme}
     )
     assert response.status_code == 200, response.content[:300]
 
@@ -211,7 +211,9 @@ def test_a_readme_file_with_a_nul_byte_names_the_section(api_for, alice, v1) -> 
     upload = SimpleUploadedFile("README.md", readme, content_type="text/markdown")
 
     response = api_for(alice).post(
-        "/api/models/fraud-score/versions/1.0.0/card/import/", {"file": upload}, format="multipart"
+        "/api/v1/models/fraud-score/versions/1.0.0/card/import/",
+        {"file": upload},
+        format="multipart",
     )
 
     assert response.status_code == 400

@@ -83,10 +83,10 @@ def test_a_once_released_model_cannot_be_deleted(alice: Any, v1: Any) -> None:
 def test_the_api_refuses_to_delete_a_once_released_model(
     client_for: Any, alice: Any, v1: Any
 ) -> None:
-    """DELETE /api/models/<name>/ is a 400 with the reason under detail."""
+    """DELETE /api/v1/models/<name>/ is a 400 with the reason under detail."""
     release(alice, v1, "staging")
     back_to_draft(alice, v1)
-    response = client_for(alice).delete("/api/models/fraud-score/")
+    response = client_for(alice).delete("/api/v1/models/fraud-score/")
     assert response.status_code == 400
     assert "archive" in response.json()["errors"]["detail"][0]
     assert RegisteredModel.objects.exists()
@@ -98,7 +98,7 @@ def test_the_api_refuses_to_delete_a_once_released_version(
     """DELETE of the version is a 400 naming status."""
     release(alice, v1, "staging")
     back_to_draft(alice, v1)
-    response = client_for(alice).delete("/api/models/fraud-score/versions/1.0.0/")
+    response = client_for(alice).delete("/api/v1/models/fraud-score/versions/1.0.0/")
     assert response.status_code == 400
     assert "was released" in response.json()["errors"]["status"][0]
 

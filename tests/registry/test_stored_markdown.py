@@ -9,7 +9,7 @@ import pytest
 from registry.models import ModelCard, ModelVersion
 from registry.services.versions import create_version, update_notes
 
-VERSION = "/api/models/fraud-score/versions/1.0.0"
+VERSION = "/api/v1/models/fraud-score/versions/1.0.0"
 PAGE = "/models/fraud-score/versions/1.0.0/"
 # Each refused within the budget: a crash of the renderer's recursion, and quadratic time.
 TOO_DEEP = "- " * 3_000 + "x"

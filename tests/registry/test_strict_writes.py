@@ -12,7 +12,7 @@ from portal.api.serializers import StrictFieldsMixin
 from registry.api import serializers as registry_serializers
 from registry.models import ModelCard, RegisteredModel
 
-BASE = "/api/models/fraud-score"
+BASE = "/api/v1/models/fraud-score"
 VERSION = f"{BASE}/versions/1.0.0"
 
 
@@ -82,10 +82,10 @@ def test_patching_a_read_only_or_unknown_field_is_a_400(
 
 
 def test_creating_with_an_unknown_field_is_a_400(api_for, alice, risk_team) -> None:
-    """POST /api/models/ with a misspelt key creates nothing."""
+    """POST /api/v1/models/ with a misspelt key creates nothing."""
     body = {"name": "m", "title": "M", "team": risk_team.slug, "task_typ": "regression"}
 
-    response = api_for(alice).post("/api/models/", body, format="json")
+    response = api_for(alice).post("/api/v1/models/", body, format="json")
 
     assert response.status_code == 400
     assert "task_typ" in response.json()["errors"]

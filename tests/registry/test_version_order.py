@@ -144,7 +144,7 @@ def test_a_version_longer_than_the_column_is_a_400_in_the_api(
 ) -> None:
     """The API names the field too."""
     response = client_for(alice).post(
-        "/api/models/fraud-score/versions/",
+        "/api/v1/models/fraud-score/versions/",
         {"version": "1.0.0-" + "a" * 59},
         content_type="application/json",
     )

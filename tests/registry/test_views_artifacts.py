@@ -1,13 +1,15 @@
-"""A version's artifact on the page: upload or replace, polling status, download headers."""
+"""A version's artifact on the page: upload or replace, poll or cancel validation, download."""
 
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from portal.uploads import limit_message
 from registry.choices import ArtifactStatus
@@ -94,11 +96,15 @@ def test_the_status_partial_polls_until_validation_is_final(
     assert "<html" not in pending
 
     validate_artifact(artifact_id=stored.pk)
-    done = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    response = client.get(url, headers={"HX-Request": "true"})
+    done = response.content.decode()
 
     assert "every 2s" not in done
-    assert "badge artifact-valid ok" in done
+    assert 'class="badge ok" data-job-status="succeeded">Valid<' in done
     assert "Opset" in done and stored.sha256 in done and "fraud.onnx" in done
+    # The poll swapped only the job status; the final answer replaces the whole panel.
+    assert response["HX-Retarget"] == "#artifact-panel"
+    assert response["HX-Reswap"] == "outerHTML"
 
 
 def test_an_invalid_artifact_shows_its_error(
@@ -110,8 +116,9 @@ def test_an_invalid_artifact_shows_its_error(
 
     html = client_for(victor).get(v1.get_absolute_url()).content.decode()
 
-    assert "badge artifact-invalid bad" in html
-    assert 'class="errors artifact-error"' in html
+    assert 'class="badge bad" data-job-status="succeeded">Artifact invalid<' in html
+    assert "badge artifact-invalid bad" in html  # the versions table
+    assert 'class="errors job-error"' in html
     assert "every 2s" not in html
 
 
@@ -135,3 +142,109 @@ def test_downloading_without_an_artifact_is_404(client_for: Any, victor: Any, v1
     assert client.get("/models/fraud-score/versions/1.0.0/artifact/download/").status_code == 404
     assert client.get("/models/fraud-score/versions/4.0.0/artifact/download/").status_code == 404
     assert client.get("/models/fraud-score/versions/4.0.0/artifact/status/").status_code == 404
+
+
+CANCEL = "/models/fraud-score/versions/1.0.0/artifact/cancel/"
+STATUS = "/models/fraud-score/versions/1.0.0/artifact/status/"
+
+
+def _running(artifact: Artifact) -> None:
+    """The row as a worker leaves it mid-validation."""
+    Artifact.objects.filter(pk=artifact.pk).update(
+        status=ArtifactStatus.VALIDATING,
+        attempts=1,
+        progress=10,
+        progress_text="Loading the model with onnxruntime",
+        lease_expires_at=timezone.now() + timedelta(minutes=5),
+    )
+
+
+def test_editors_see_a_cancel_button_and_readers_do_not(
+    client_for: Any, bob: Any, victor: Any, stored: Artifact
+) -> None:
+    """The button posts to the cancel view through htmx; a viewer gets the status alone."""
+    _running(stored)
+
+    mine = client_for(bob).get(STATUS, headers={"HX-Request": "true"}).content.decode()
+    theirs = client_for(victor).get(STATUS, headers={"HX-Request": "true"}).content.decode()
+
+    assert f'hx-post="{CANCEL}"' in mine and 'method="post"' in mine
+    assert "Loading the model with onnxruntime" in mine and 'value="10"' in mine
+    assert CANCEL not in theirs
+    assert 'hx-trigger="every 2s"' in theirs
+
+
+def test_cancelling_a_running_validation_shows_it_stopping(
+    client_for: Any, bob: Any, stored: Artifact
+) -> None:
+    """The worker stops at its next step; until then the status says so and keeps polling."""
+    _running(stored)
+
+    response = client_for(bob).post(CANCEL, headers={"HX-Request": "true"})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Cancelling: the worker stops at its next step." in html
+    assert 'hx-trigger="every 2s"' in html and CANCEL not in html
+    stored.refresh_from_db()
+    assert stored.cancel_requested and stored.status == ArtifactStatus.VALIDATING
+
+
+def test_cancelling_a_queued_validation_ends_it_and_shows_the_panel(
+    client_for: Any, bob: Any, stored: Artifact
+) -> None:
+    """No worker had it: it is cancelled at once, and the final panel replaces the poll."""
+    response = client_for(bob).post(CANCEL, headers={"HX-Request": "true"})
+
+    assert response["HX-Retarget"] == "#artifact-panel"
+    assert "Validation cancelled" in response.content.decode()
+    stored.refresh_from_db()
+    assert stored.status == ArtifactStatus.CANCELLED
+
+
+def test_cancelling_without_htmx_redirects_with_a_message(
+    client_for: Any, bob: Any, v1: Any, stored: Artifact
+) -> None:
+    """A plain form post works too; a second cancel names why it cannot."""
+    client = client_for(bob)
+
+    first = client.post(CANCEL, follow=True)
+    again = client.post(CANCEL, follow=True)
+
+    assert first.redirect_chain == [(v1.get_absolute_url(), 302)]
+    assert "Validation cancelled." in first.content.decode()
+    assert "Nothing to cancel" in again.content.decode()
+
+
+def test_cancelling_needs_a_post_an_editor_and_an_artifact(
+    client_for: Any, alice: Any, charlie: Any, victor: Any, v1: Any, stored: Artifact
+) -> None:
+    """GET is 405; another team and a viewer get 403; an unknown version or no artifact 404."""
+    assert client_for(alice).get(CANCEL).status_code == 405
+    assert client_for(charlie).post(CANCEL).status_code == 403
+    assert client_for(victor).post(CANCEL).status_code == 403
+    unknown = "/models/fraud-score/versions/3.0.0/artifact/cancel/"
+    assert client_for(alice).post(unknown).status_code == 404
+    stored.refresh_from_db()
+    assert stored.status == ArtifactStatus.PENDING and not stored.cancel_requested
+    stored.delete()
+    assert client_for(alice).post(CANCEL).status_code == 404
+
+
+def test_a_failed_validation_shows_its_attempts_and_reason(
+    client_for: Any, victor: Any, v1: Any, stored: Artifact
+) -> None:
+    """After its attempts the page says why and stops polling."""
+    Artifact.objects.filter(pk=stored.pk).update(
+        status=ArtifactStatus.FAILED,
+        attempts=3,
+        finished_at=timezone.now(),
+        error="The worker died 3 times while validating.",
+    )
+
+    html = client_for(victor).get(v1.get_absolute_url()).content.decode()
+
+    assert 'class="badge bad" data-job-status="failed">Validation failed<' in html
+    assert "Attempt 3 of 3" in html
+    assert "The worker died 3 times while validating." in html
+    assert "every 2s" not in html

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from registry.choices import VersionStatus
 from registry.models import RegisteredModel
+from registry.queries import VERSIONS_PER_PAGE
 from registry.services.model_cards import update_card
 from registry.services.models import create_model
 from registry.services.versions import create_version, set_version_status
@@ -169,8 +170,8 @@ def _query_count(client: Any, url: str) -> int:
     return len(queries)
 
 
-# session, user, page count, models, their tags, their latest versions (with card and
-# artifact), the viewer's roles, and the team and tag choices of the filter form
+# session, user, page count, models (each with its latest version's id), their tags, those
+# versions (with card), the viewer's roles, and the team and tag choices of the filter form
 LIST_QUERIES = 9
 
 
@@ -322,8 +323,8 @@ def test_the_model_page_hides_edit_buttons_from_non_members(
         assert b"Mark as candidate" not in html
 
 
-# session, user, model, versions (creator, artifact), tags, activity, the editor's teams,
-# the previous version, the two cards, the editor's roles
+# session, user, model, every version (light), the selected and previous versions (card,
+# creator, artifact), the versions table's page, tags, activity, the editor's teams and roles
 DETAIL_QUERIES = 10
 
 
@@ -341,6 +342,59 @@ def test_the_model_page_runs_the_same_queries_for_3_or_30_versions(
     with django_assert_num_queries(DETAIL_QUERIES):
         response = client.get("/models/churn-risk/versions/3.5.0/")
     assert len(response.context["versions"]) == 30
+    with django_assert_num_queries(DETAIL_QUERIES):
+        client.get("/models/churn-risk/versions/1.0.0/?versions_page=1")
+
+
+def _table(response: Any) -> list[str]:
+    return [version.version for version in response.context["version_rows"]]
+
+
+def test_the_versions_table_is_paginated_from_the_highest_semver(
+    client_for: Any, alice: Any, victor: Any, churn: Any
+) -> None:
+    """A page holds VERSIONS_PER_PAGE versions; its links keep the page's other parameters."""
+    _versions(alice, churn, *[f"3.{minor}.0" for minor in range(VERSIONS_PER_PAGE)])
+    client = client_for(victor)  # 3 + VERSIONS_PER_PAGE versions, highest (3.x) selected
+
+    first = client.get("/models/churn-risk/")
+    second = client.get("/models/churn-risk/?versions_page=2")
+
+    assert _table(first)[0] == f"3.{VERSIONS_PER_PAGE - 1}.0"
+    assert len(_table(first)) == VERSIONS_PER_PAGE
+    html = first.content.decode()
+    assert 'href="?versions_page=2#versions"' in html and "Page 1 of 2" in html
+    # Page 2 is the rest, with the selected version (from page 1) shown above them.
+    assert _table(second) == [f"3.{VERSIONS_PER_PAGE - 1}.0", "2.0.0", "1.1.0", "1.0.0"]
+    assert not second.context["selected_on_page"]
+    assert "listed on page 1" in second.content.decode()
+
+
+def test_the_versions_table_opens_on_the_page_of_the_selected_version(
+    client_for: Any, alice: Any, victor: Any, churn: Any
+) -> None:
+    """An old version's URL shows the page that lists it; the switcher lists every version."""
+    _versions(alice, churn, *[f"3.{minor}.0" for minor in range(VERSIONS_PER_PAGE)])
+
+    response = client_for(victor).get("/models/churn-risk/versions/1.0.0/")
+
+    assert response.context["version_page"].number == 2
+    assert response.context["selected_on_page"]
+    assert _table(response) == ["2.0.0", "1.1.0", "1.0.0"]
+    html = response.content.decode()
+    assert html.count("<option value=") == VERSIONS_PER_PAGE + 3
+    assert '<tr class="selected" aria-current="true">' in html
+
+
+def test_a_versions_page_out_of_range_is_not_an_error(
+    client_for: Any, victor: Any, churn: Any
+) -> None:
+    """Out of range or not a number: the first or last page, never a 404 or 500."""
+    client = client_for(victor)
+    for page in ("9", "x", "-1"):
+        response = client.get(f"/models/churn-risk/?versions_page={page}")
+        assert response.status_code == 200
+        assert _table(response) == ["2.0.0", "1.1.0", "1.0.0"]
 
 
 def test_a_model_without_versions_has_a_page(client_for: Any, alice: Any, risk_team: Any) -> None:
