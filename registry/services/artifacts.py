@@ -25,7 +25,7 @@ from portal.jobs import (
 )
 from portal.services.audit import record_event
 from portal.uploads import limit_message
-from registry.choices import ArtifactStatus, VersionStatus
+from registry.choices import ArtifactStatus
 from registry.models import Artifact, ModelVersion
 from registry.onnx_inspect import (
     ArtifactRejected,
@@ -39,7 +39,6 @@ from registry.services.storage import delete_files_on_commit
 
 SNIFF_BYTES = 16
 MAX_ERROR_CHARS = 2000
-UPLOADABLE_STATUSES = (VersionStatus.DRAFT, VersionStatus.CANDIDATE)
 _OUTCOME_FIELDS = ["error", "opset", "ir_version", "producer", "inputs", "outputs"]
 
 
@@ -66,7 +65,7 @@ def store_artifact(*, actor: Any, version: ModelVersion, upload: UploadedFile) -
 
 
 def _check_uploadable(version: ModelVersion) -> None:
-    if version.status not in UPLOADABLE_STATUSES:
+    if not version.accepts_artifact:
         raise ValidationError(
             {"file": f"{version} is {version.status}; only a draft or candidate takes a new file."}
         )

@@ -11,12 +11,13 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget
 
 from portal.uploads import limit_message, upload_too_large
+from portal.web import HtmxHttpRequest, report_outcome, wants_fragment
 from registry.downloads import artifact_response
 from registry.forms import ArtifactForm
 from registry.models import Artifact, ModelVersion
 from registry.permissions import can_edit_model, require_edit
 from registry.services.artifacts import cancel_validation, store_artifact
-from registry.views.shared import HtmxHttpRequest, get_version, report_outcome, wants_fragment
+from registry.views.shared import get_version
 
 
 def _artifact(version: ModelVersion) -> Artifact | None:

@@ -8,10 +8,11 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from portal.web import HtmxHttpRequest
 from registry.models import ModelVersion
 from registry.queries import compared_versions, light_versions
 from registry.services.comparison import compare_versions
-from registry.views.shared import HtmxHttpRequest, get_model, shown
+from registry.views.shared import get_model, shown
 
 
 def _choose(

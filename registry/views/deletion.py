@@ -4,9 +4,10 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
+from portal.web import HtmxHttpRequest, report_outcome
 from registry.services.models import delete_model
 from registry.services.versions import delete_version
-from registry.views.shared import HtmxHttpRequest, get_model, get_version, report_outcome
+from registry.views.shared import get_model, get_version
 
 
 @require_POST

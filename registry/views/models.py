@@ -19,7 +19,6 @@ from registry.forms import ModelCreateForm, ModelEditForm
 from registry.models import CARD_SECTIONS, ModelVersion, RegisteredModel
 from registry.permissions import can_create_model, can_edit_model, require_edit
 from registry.queries import ModelPage, model_list_queryset, model_page, model_rows
-from registry.services.artifacts import UPLOADABLE_STATUSES
 from registry.services.card_diffs import card_diff, metadata_diff
 from registry.services.models import create_model, update_model
 from registry.services.versions import contract_changes
@@ -83,7 +82,7 @@ def _version_context(read: ModelPage, selected: ModelVersion) -> dict[str, Any]:
         "example_request_json": _pretty(selected.example_request),
         "example_response_json": _pretty(selected.example_response),
         "artifact": artifact,
-        "accepts_artifact": selected.status in UPLOADABLE_STATUSES,
+        "accepts_artifact": selected.accepts_artifact,
         "direct_statuses": [
             (value, label)
             for value, label in VersionStatus.choices

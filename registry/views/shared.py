@@ -6,13 +6,6 @@ from typing import Any
 
 from django.shortcuts import get_object_or_404
 
-from portal.web import (  # noqa: F401 - re-exported while the remaining views move over
-    HtmxHttpRequest,
-    StaleNotice,
-    report_outcome,
-    stale_notice,
-    wants_fragment,
-)
 from registry.models import ModelVersion, RegisteredModel
 
 

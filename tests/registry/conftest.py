@@ -1,5 +1,6 @@
 """Registry fixtures: a model owned by alice's team, built through the services."""
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -58,3 +59,10 @@ def onnx_bytes() -> bytes:
     from tests.registry.onnx_files import linear_onnx
 
     return linear_onnx()
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings: Any, tmp_path: Path) -> Path:
+    """Uploaded files go to a folder of the test's own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT

@@ -10,6 +10,7 @@ import pickle
 from functools import cache
 
 import numpy as np
+from django.core.files.uploadedfile import SimpleUploadedFile
 from onnx import ModelProto, TensorProto, helper, numpy_helper
 from onnx.external_data_helper import set_external_data
 
@@ -103,3 +104,8 @@ def zip_bytes() -> bytes:
 
 def html_bytes() -> bytes:
     return b"<!doctype html><html><body>not a model</body></html>"
+
+
+def onnx_upload(data: bytes, name: str = "model.onnx") -> SimpleUploadedFile:
+    """``data`` as an uploaded file, the way a browser or client sends it."""
+    return SimpleUploadedFile(name, data, content_type="application/octet-stream")

@@ -8,17 +8,6 @@ from registry.models import RegisteredModel
 from registry.services.models import create_model
 from registry.services.versions import create_version, set_version_status
 
-
-@pytest.fixture
-def api_for():
-    def make(user) -> APIClient:
-        client = APIClient()
-        client.force_authenticate(user)
-        return client
-
-    return make
-
-
 NEW_MODEL = {
     "name": "churn-risk",
     "title": "Churn risk",

@@ -4,23 +4,12 @@ import hashlib
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework.test import APIClient
 
 from registry.api import serializers as s
 from registry.models import ModelVersion
 from tests.registry.conftest import INPUT_V1, OUTPUT_V1
 
 BASE = "/api/v1/models/fraud-score/versions"
-
-
-@pytest.fixture
-def api_for():
-    def make(user) -> APIClient:
-        client = APIClient()
-        client.force_authenticate(user)
-        return client
-
-    return make
 
 
 def test_a_version_is_registered_with_its_contract_changes(api_for, alice, v1) -> None:

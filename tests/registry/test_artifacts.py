@@ -39,12 +39,6 @@ EXPLICIT_INPUT = {
 EXPLICIT_OUTPUT = {"type": "object", "properties": {"score": {"type": "number"}}}
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings: Any, tmp_path: Path) -> Path:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
 @pytest.fixture
 def scorer(alice: Any, risk_team: Any) -> Any:
     return create_model(

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from portal.uploads import limit_message
@@ -16,21 +14,12 @@ from registry.choices import ArtifactStatus
 from registry.models import Artifact
 from registry.services.artifacts import store_artifact, validate_artifact
 from tests.registry import onnx_files
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings: Any, tmp_path: Path) -> Path:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-def _onnx(data: bytes, name: str = "model.onnx") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, data, content_type="application/octet-stream")
+from tests.registry.onnx_files import onnx_upload
 
 
 @pytest.fixture
 def stored(alice: Any, v1: Any, onnx_bytes: bytes) -> Artifact:
-    return store_artifact(actor=alice, version=v1, upload=_onnx(onnx_bytes, "fraud.onnx"))
+    return store_artifact(actor=alice, version=v1, upload=onnx_upload(onnx_bytes, "fraud.onnx"))
 
 
 URL = "/models/fraud-score/versions/1.0.0/artifact/"
@@ -41,7 +30,7 @@ def test_a_member_uploads_an_artifact(
 ) -> None:
     """The file goes through store_artifact; the page then polls its validation."""
     client = client_for(bob)
-    response = client.post(URL, {"file": _onnx(onnx_bytes)})
+    response = client.post(URL, {"file": onnx_upload(onnx_bytes)})
 
     assert response.status_code == 302 and response["Location"] == v1.get_absolute_url()
     artifact = Artifact.objects.get(version=v1)
@@ -54,7 +43,9 @@ def test_a_member_uploads_an_artifact(
 
 def test_a_non_onnx_file_is_refused_with_a_message(client_for: Any, alice: Any, v1: Any) -> None:
     """The service's reason is shown; nothing is stored."""
-    response = client_for(alice).post(URL, {"file": _onnx(onnx_files.pickle_bytes())}, follow=True)
+    response = client_for(alice).post(
+        URL, {"file": onnx_upload(onnx_files.pickle_bytes())}, follow=True
+    )
 
     assert "Not an ONNX model" in response.content.decode()
     assert not Artifact.objects.exists()
@@ -65,7 +56,7 @@ def test_an_artifact_over_the_cap_gets_413(
 ) -> None:
     """The limit is named and nothing is stored."""
     settings.HANDOFF_MAX_UPLOAD_BYTES = 1000
-    response = client_for(alice).post(URL, {"file": _onnx(b"\x08\x07" + b"0" * 100_000)})
+    response = client_for(alice).post(URL, {"file": onnx_upload(b"\x08\x07" + b"0" * 100_000)})
 
     assert response.status_code == 413
     assert limit_message() in response.content.decode()
@@ -77,10 +68,10 @@ def test_uploading_needs_a_post_and_membership(
 ) -> None:
     """GET is 405; another team and a viewer get 403; an unknown version 404."""
     assert client_for(alice).get(URL).status_code == 405
-    assert client_for(charlie).post(URL, {"file": _onnx(onnx_bytes)}).status_code == 403
-    assert client_for(victor).post(URL, {"file": _onnx(onnx_bytes)}).status_code == 403
+    assert client_for(charlie).post(URL, {"file": onnx_upload(onnx_bytes)}).status_code == 403
+    assert client_for(victor).post(URL, {"file": onnx_upload(onnx_bytes)}).status_code == 403
     unknown = "/models/fraud-score/versions/3.0.0/artifact/"
-    assert client_for(alice).post(unknown, {"file": _onnx(onnx_bytes)}).status_code == 404
+    assert client_for(alice).post(unknown, {"file": onnx_upload(onnx_bytes)}).status_code == 404
     assert not Artifact.objects.exists()
 
 
@@ -111,7 +102,9 @@ def test_an_invalid_artifact_shows_its_error(
     client_for: Any, alice: Any, victor: Any, v1: Any
 ) -> None:
     """A file the worker rejects shows the bad badge and the loader's reason."""
-    artifact = store_artifact(actor=alice, version=v1, upload=_onnx(onnx_files.corrupt_onnx()))
+    artifact = store_artifact(
+        actor=alice, version=v1, upload=onnx_upload(onnx_files.corrupt_onnx())
+    )
     validate_artifact(artifact_id=artifact.pk)
 
     html = client_for(victor).get(v1.get_absolute_url()).content.decode()

@@ -3,34 +3,23 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.messages import get_messages
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from portal.uploads import limit_message
 from registry.choices import VersionStatus
 from registry.models import Artifact, ModelVersion
 from tests.registry import onnx_files
 from tests.registry.conftest import INPUT_V1, OUTPUT_V1
+from tests.registry.onnx_files import onnx_upload
 
 INPUT_V2 = {
     **INPUT_V1,
     "properties": {**INPUT_V1["properties"], "merchant": {"type": "string"}},
     "required": ["amount", "merchant"],
 }
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings: Any, tmp_path: Path) -> Path:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-def _onnx(data: bytes, name: str = "model.onnx") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, data, content_type="application/octet-stream")
 
 
 def _messages(response: Any) -> list[str]:
@@ -53,7 +42,7 @@ def test_a_member_registers_a_version_with_notes_contract_and_artifact(
             "output_schema": json.dumps(OUTPUT_V1),
             "example_request": '{"amount": 3}',
             "example_response": "",
-            "artifact": _onnx(onnx_bytes, "linear.onnx"),
+            "artifact": onnx_upload(onnx_bytes, "linear.onnx"),
         },
     )
 
@@ -130,7 +119,7 @@ def test_a_refused_artifact_creates_no_version(
     """Version and artifact share one transaction: a non-ONNX file leaves nothing behind."""
     response = client_for(alice).post(
         "/models/fraud-score/versions/new/",
-        {"version": "1.0.0", "artifact": _onnx(onnx_files.html_bytes(), "evil.onnx")},
+        {"version": "1.0.0", "artifact": onnx_upload(onnx_files.html_bytes(), "evil.onnx")},
     )
 
     assert response.status_code == 200
@@ -148,7 +137,7 @@ def test_an_upload_over_the_cap_gets_413_and_creates_nothing(
 
     response = client_for(alice).post(
         "/models/fraud-score/versions/new/",
-        {"version": "1.0.0", "artifact": _onnx(b"\x08\x07" + b"x" * 200_000)},
+        {"version": "1.0.0", "artifact": onnx_upload(b"\x08\x07" + b"x" * 200_000)},
     )
 
     assert response.status_code == 413
