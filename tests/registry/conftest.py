@@ -66,3 +66,20 @@ def media_root(settings: Any, tmp_path: Path) -> Path:
     """Uploaded files go to a folder of the test's own."""
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def scorer(alice: Any, risk_team: Any) -> Any:
+    return create_model(
+        actor=alice,
+        name="tumour-screening",
+        title="Tumour screening",
+        team=risk_team,
+        task_type="binary_classification",
+    )
+
+
+@pytest.fixture
+def draft(alice: Any, scorer: Any) -> Any:
+    """A version registered without a contract."""
+    return create_version(actor=alice, model=scorer, version="1.0.0")

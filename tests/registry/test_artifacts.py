@@ -1,4 +1,4 @@
-"""Uploading ONNX artifacts: sniffing, storage, validation on a worker, and refusals."""
+"""Storing ONNX artifacts, validating them, and cancelling a validation."""
 
 from __future__ import annotations
 
@@ -10,226 +10,26 @@ from unittest import mock
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError, OperationalError
+from django.db import IntegrityError
 from django.utils import timezone
 
-from portal.jobs import requeue_stale_jobs
 from portal.models import AuditEvent
 from registry.choices import ArtifactStatus, VersionStatus
 from registry.models import Artifact
 from registry.onnx_inspect import (
     ArtifactRejected,
-    derive_contract,
     inspect_model,
-    looks_like_onnx,
 )
 from registry.services.artifacts import cancel_validation, store_artifact, validate_artifact
-from registry.services.contracts import check_contract, check_schema
-from registry.services.models import create_model
 from registry.services.versions import create_version, set_version_status
-from registry.tasks import validate_artifact_task
 from tests.registry import onnx_files
-
-EXPLICIT_INPUT = {
-    "type": "object",
-    "properties": {"amount": {"type": "number"}},
-    "required": ["amount"],
-}
-EXPLICIT_OUTPUT = {"type": "object", "properties": {"score": {"type": "number"}}}
-
-
-@pytest.fixture
-def scorer(alice: Any, risk_team: Any) -> Any:
-    return create_model(
-        actor=alice,
-        name="tumour-screening",
-        title="Tumour screening",
-        team=risk_team,
-        task_type="binary_classification",
-    )
-
-
-@pytest.fixture
-def draft(alice: Any, scorer: Any) -> Any:
-    """A version registered without a contract."""
-    return create_version(actor=alice, model=scorer, version="1.0.0")
-
-
-def upload(data: bytes, name: str = "model.onnx") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, data, content_type="application/octet-stream")
-
-
-def stored_files(root: Path) -> list[Path]:
-    return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
-
-
-def store_and_run(actor: Any, version: Any, data: bytes, capture: Any) -> Artifact:
-    """Upload, then run the on-commit validation the way a worker would."""
-    with capture(execute=True):
-        artifact = store_artifact(actor=actor, version=version, upload=upload(data))
-    artifact.refresh_from_db()
-    return artifact
-
-
-# Sniffing -----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "data",
-    [onnx_files.breast_cancer_onnx(), onnx_files.linear_onnx(), onnx_files.corrupt_onnx()],
-    ids=["sklearn", "linear", "corrupt-but-onnx-head"],
+from tests.registry.artifact_helpers import (
+    EXPLICIT_INPUT,
+    EXPLICIT_OUTPUT,
+    store_and_run,
+    stored_files,
+    upload,
 )
-def test_it_sniffs_onnx_from_the_first_bytes(data: bytes) -> None:
-    """The sniff is cheap: a corrupt body with a good head passes it, the loader catches it."""
-    assert looks_like_onnx(data[:16])
-
-
-@pytest.mark.parametrize(
-    "data",
-    [
-        onnx_files.pickle_bytes(),
-        onnx_files.zip_bytes(),
-        onnx_files.html_bytes(),
-        b"",
-        b"\x08",
-        b"\x08\x00",
-        b"\x08\x7f",
-        b'{"ir_version": 8}',
-    ],
-    ids=["pickle", "zip", "html", "empty", "one-byte", "ir-zero", "ir-too-high", "json"],
-)
-def test_it_does_not_take_other_files_for_onnx(data: bytes) -> None:
-    assert not looks_like_onnx(data[:16])
-
-
-# Inspecting ---------------------------------------------------------------------------
-
-
-def test_it_describes_a_model_from_onnxruntime(tmp_path: Path) -> None:
-    path = tmp_path / "m.onnx"
-    path.write_bytes(onnx_files.breast_cancer_onnx())
-
-    info = inspect_model(str(path))
-
-    assert info.ir_version == 8
-    assert info.opset == 17
-    assert info.producer.startswith("skl2onnx")
-    assert info.inputs == [{"name": "features", "type": "tensor(float)", "shape": ["?", 30]}]
-    assert [o["name"] for o in info.outputs] == ["label", "probabilities"]
-    assert info.outputs[1] == {"name": "probabilities", "type": "tensor(float)", "shape": ["?", 2]}
-
-
-def test_it_keeps_symbolic_dimension_names(tmp_path: Path) -> None:
-    path = tmp_path / "m.onnx"
-    path.write_bytes(onnx_files.linear_onnx())
-
-    info = inspect_model(str(path))
-
-    assert info.inputs == [{"name": "x", "type": "tensor(float)", "shape": ["batch", 4]}]
-    assert info.producer == "handoff-tests"
-
-
-def test_it_refuses_external_data_before_onnxruntime_follows_it(tmp_path: Path) -> None:
-    path = tmp_path / "m.onnx"
-    path.write_bytes(onnx_files.external_data_onnx())
-
-    with (
-        mock.patch("onnxruntime.InferenceSession") as session,
-        pytest.raises(ArtifactRejected, match="external data references are not allowed"),
-    ):
-        inspect_model(str(path))
-
-    session.assert_not_called()
-
-
-def test_it_reports_the_loader_message_without_the_storage_path(tmp_path: Path) -> None:
-    path = tmp_path / "m.onnx"
-    path.write_bytes(onnx_files.unknown_op_onnx())
-
-    with pytest.raises(ArtifactRejected) as caught:
-        inspect_model(str(path))
-
-    assert "NoSuchOperator" in str(caught.value)
-    assert str(tmp_path) not in str(caught.value)
-
-
-def test_it_loads_without_graph_optimisation(tmp_path: Path) -> None:
-    """Constant folding could expand a small file into gigabytes while merely loading it."""
-    import onnxruntime
-
-    path = tmp_path / "m.onnx"
-    path.write_bytes(onnx_files.linear_onnx())
-
-    with mock.patch("onnxruntime.InferenceSession", wraps=onnxruntime.InferenceSession) as session:
-        inspect_model(str(path))
-
-    options = session.call_args.kwargs["sess_options"]
-    assert options.graph_optimization_level == onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
-    assert session.call_args.kwargs["providers"] == ["CPUExecutionProvider"]
-
-
-# Deriving a contract ------------------------------------------------------------------
-
-
-def test_it_derives_json_schemas_from_tensor_signatures() -> None:
-    inputs = [
-        {"name": "features", "type": "tensor(float)", "shape": ["?", 30]},
-        {"name": "ids", "type": "tensor(int64)", "shape": ["batch"]},
-        {"name": "query", "type": "tensor(string)", "shape": []},
-        {"name": "flags", "type": "tensor(bool)", "shape": [2]},
-    ]
-    outputs = [
-        {"name": "output_label", "type": "tensor(int64)", "shape": ["?"]},
-        {"name": "output_probability", "type": "seq(map(int64,tensor(float)))", "shape": []},
-    ]
-
-    request, response = derive_contract(inputs, outputs)
-
-    check_schema(request, field="input_schema")
-    check_schema(response, field="output_schema")
-    assert request["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert request["required"] == ["features", "ids", "query", "flags"]
-    features = request["properties"]["features"]
-    assert features["items"] == {
-        "type": "array",
-        "items": {"type": "number"},
-        "minItems": 30,
-        "maxItems": 30,
-    }
-    assert features["description"] == "tensor(float), shape [?, 30]"
-    assert request["properties"]["ids"]["items"] == {"type": "integer"}
-    assert request["properties"]["query"]["type"] == "string"
-    assert request["properties"]["flags"]["items"] == {"type": "boolean"}
-    probabilities = response["properties"]["output_probability"]
-    assert probabilities["type"] == "array"
-    assert probabilities["items"]["type"] == "object"
-    check_contract(
-        input_schema=request,
-        output_schema=response,
-        example_request={
-            "features": [[0.5] * 30],
-            "ids": [1, 2],
-            "query": "lump",
-            "flags": [True, False],
-        },
-        example_response={"output_label": [1], "output_probability": [{"0": 0.1, "1": 0.9}]},
-    )
-
-
-def test_a_derived_request_refuses_the_wrong_width() -> None:
-    request, _ = derive_contract(
-        [{"name": "features", "type": "tensor(float)", "shape": ["?", 3]}], []
-    )
-
-    with pytest.raises(ValidationError):
-        check_contract(
-            input_schema=request,
-            output_schema={},
-            example_request={"features": [[1.0, 2.0]]},
-            example_response=None,
-        )
-
 
 # Storing ------------------------------------------------------------------------------
 
@@ -584,105 +384,6 @@ def test_a_result_for_a_replaced_file_is_dropped(alice: Any, draft: Any) -> None
     assert result.inputs == []
 
 
-# The task -----------------------------------------------------------------------------
-
-
-def test_the_task_calls_the_service() -> None:
-    with mock.patch("registry.tasks.validate_artifact") as service:
-        validate_artifact_task(42)
-
-    service.assert_called_once_with(artifact_id=42)
-
-
-def test_the_task_runs_eagerly_through_delay(alice: Any, draft: Any) -> None:
-    artifact = store_artifact(actor=alice, version=draft, upload=upload(onnx_files.linear_onnx()))
-
-    validate_artifact_task.delay(artifact.pk)
-
-    artifact.refresh_from_db()
-    assert artifact.status == ArtifactStatus.VALID
-
-
-def test_the_task_retries_database_outages_only() -> None:
-    assert validate_artifact_task.autoretry_for == (OperationalError,)
-    assert validate_artifact_task.max_retries == 5
-    assert validate_artifact_task.name == "registry.tasks.validate_artifact_task"
-
-
-# Lost messages ------------------------------------------------------------------------
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_broker_outage_after_commit_keeps_the_upload(
-    alice: Any, draft: Any, media_root: Path
-) -> None:
-    """Outside a test transaction on_commit runs at once; a failing enqueue must not undo."""
-    with mock.patch(
-        "registry.tasks.validate_artifact_task.delay", side_effect=OperationalError("broker down")
-    ):
-        artifact = store_artifact(
-            actor=alice, version=draft, upload=upload(onnx_files.linear_onnx())
-        )
-
-    artifact.refresh_from_db()
-    assert artifact.status == ArtifactStatus.PENDING
-    assert Path(artifact.file.path).is_file()
-    assert artifact.lease_expires_at is not None  # beat sends it once this delivery lease ends
-
-
-def test_an_upload_whose_message_was_lost_is_sent_again(
-    alice: Any, scorer: Any, draft: Any, django_capture_on_commit_callbacks: Any
-) -> None:
-    """Only a queued upload whose delivery lease ran out is sent; fresh and final ones are not."""
-    # given: one upload never picked up, one just made, one validated
-    stuck = store_artifact(actor=alice, version=draft, upload=upload(onnx_files.linear_onnx()))
-    fresh_version = create_version(actor=alice, model=scorer, version="1.1.0")
-    store_artifact(actor=alice, version=fresh_version, upload=upload(onnx_files.linear_onnx()))
-    done_version = create_version(actor=alice, model=scorer, version="1.2.0")
-    done = store_artifact(
-        actor=alice, version=done_version, upload=upload(onnx_files.linear_onnx())
-    )
-    validate_artifact(artifact_id=done.pk)
-    expired = timezone.now() - timedelta(seconds=1)
-    Artifact.objects.filter(pk__in=[stuck.pk, done.pk]).update(lease_expires_at=expired)
-
-    # when
-    with (
-        mock.patch("registry.tasks.validate_artifact_task.delay") as delay,
-        django_capture_on_commit_callbacks(execute=True),
-    ):
-        sent = requeue_stale_jobs()
-
-    # then
-    assert sent == 1
-    delay.assert_called_once_with(stuck.pk)
-
-
-def test_a_replacement_is_a_new_validation(alice: Any, draft: Any) -> None:
-    """A new file resets the job: fresh attempts and times, no cancel left over."""
-    first = store_artifact(actor=alice, version=draft, upload=upload(onnx_files.linear_onnx()))
-    three_days_ago = timezone.now() - timedelta(days=3)
-    Artifact.objects.filter(pk=first.pk).update(
-        created_at=three_days_ago,
-        queued_at=three_days_ago,
-        status=ArtifactStatus.FAILED,
-        attempts=3,
-        cancel_requested=True,
-        error="The worker died 3 times while validating.",
-    )
-
-    second = store_artifact(
-        actor=alice, version=draft, upload=upload(onnx_files.breast_cancer_onnx())
-    )
-
-    second.refresh_from_db()
-    assert timezone.now() - second.created_at < timedelta(minutes=1)
-    assert timezone.now() - second.queued_at < timedelta(minutes=1)
-    assert second.status == ArtifactStatus.PENDING
-    assert (second.attempts, second.error, second.cancel_requested) == (0, "", False)
-    assert second.started_by == alice
-
-
 # Cancelling ---------------------------------------------------------------------------
 
 
@@ -748,51 +449,3 @@ def test_a_cancel_during_inspection_stops_before_the_outcome_is_recorded(
     verbs = list(AuditEvent.objects.order_by("pk").values_list("verb", flat=True))
     assert verbs[-2:] == ["artifact.validation_cancel_requested", "artifact.validation_cancelled"]
     assert "artifact.validated" not in verbs
-
-
-def test_the_task_ignores_an_artifact_deleted_meanwhile(alice: Any, draft: Any) -> None:
-    artifact = store_artifact(actor=alice, version=draft, upload=upload(onnx_files.linear_onnx()))
-    artifact_id = artifact.pk
-    artifact.delete()
-
-    validate_artifact_task.delay(artifact_id)  # no exception
-
-    assert not Artifact.objects.filter(pk=artifact_id).exists()
-
-
-def test_the_sweep_removes_only_old_unreferenced_files(alice, v1, onnx_bytes, settings, tmp_path):
-    """A file left by a rolled-back upload goes after the grace period; live files stay."""
-    import os
-    import time
-    from pathlib import Path
-
-    from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.db import transaction
-
-    from registry.services.artifacts import store_artifact, sweep_orphan_files
-
-    settings.MEDIA_ROOT = str(tmp_path)
-    kept = store_artifact(
-        actor=alice, version=v1, upload=SimpleUploadedFile("m.onnx", onnx_bytes)
-    ).file.name
-    # given: an upload whose surrounding transaction rolled back
-    with pytest.raises(RuntimeError), transaction.atomic():
-        from registry.services.versions import create_version
-
-        v2 = create_version(actor=alice, model=v1.model, version="1.1.0")
-        store_artifact(
-            actor=alice, version=v2, upload=SimpleUploadedFile("m.onnx", onnx_bytes + b"\x00")
-        )
-        raise RuntimeError("the caller failed after the upload")
-    stored = {str(p.relative_to(tmp_path)) for p in Path(tmp_path, "artifacts").rglob("*.onnx")}
-    orphans = stored - {kept}
-    assert len(orphans) == 1
-    # when: the sweep runs before and after the grace period
-    assert sweep_orphan_files() == 0
-    old = time.time() - 2 * 3600
-    for name in stored:
-        os.utime(tmp_path / name, (old, old))
-    assert sweep_orphan_files() == 1
-    # then: only the referenced file remains
-    remaining = {str(p.relative_to(tmp_path)) for p in Path(tmp_path, "artifacts").rglob("*.onnx")}
-    assert remaining == {kept}
