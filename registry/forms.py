@@ -91,6 +91,11 @@ class ListTextField(forms.CharField):
         return [item.strip() for item in text.split(self.separator) if item.strip()]
 
 
+# One rule, said the same way in the help text and in the error.
+MODEL_NAME = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+MODEL_NAME_RULE = "Unique; lowercase letters, digits and single dashes, e.g. churn-risk."
+
+
 def revision_field() -> forms.IntegerField:
     """The revision the editor started from; a save based on an older one is refused."""
     return forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
@@ -129,8 +134,11 @@ class ModelEditForm(forms.Form):
 
 class ModelCreateForm(ModelEditForm):
     team = forms.ModelChoiceField(queryset=Team.objects.none(), to_field_name="slug")
-    name = forms.SlugField(
-        max_length=100, help_text="Unique, lowercase letters, digits and dashes: churn-risk."
+    name = forms.RegexField(
+        regex=MODEL_NAME,
+        max_length=100,
+        help_text=MODEL_NAME_RULE,
+        error_messages={"invalid": MODEL_NAME_RULE},
     )
 
     field_order = ["team", "name", "title", "summary", "task_type", "tags"]

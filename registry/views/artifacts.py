@@ -10,8 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget
 
-from portal.uploads import limit_message, upload_too_large
-from portal.web import HtmxHttpRequest, report_outcome, wants_fragment
+from portal.web import HtmxHttpRequest, upload_refusal, wants_fragment
 from registry.downloads import artifact_response
 from registry.forms import ArtifactForm
 from registry.models import Artifact, ModelVersion
@@ -28,20 +27,30 @@ def _artifact(version: ModelVersion) -> Artifact | None:
 def artifact_upload(request: HtmxHttpRequest, name: str, version: str) -> HttpResponse:
     found = get_version(name, version)
     require_edit(request.user, found.model)
-    if upload_too_large(request):
-        context = {"version": found, "message": limit_message()}
-        return render(request, "413.html", context, status=413)
+    if refusal := upload_refusal(request):
+        return render(request, "413.html", {"version": found, "message": refusal}, status=413)
     form = ArtifactForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, "Choose an ONNX file to upload.")
         return redirect(found)
-    upload = form.cleaned_data["file"]
-    report_outcome(
-        request,
-        lambda: store_artifact(actor=request.user, version=found, upload=upload),
-        f"Artifact uploaded for {found.version}; validation queued.",
-    )
+    try:
+        artifact = store_artifact(
+            actor=request.user, version=found, upload=form.cleaned_data["file"]
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect(found)
+    messages.success(request, _uploaded_message(found, artifact))
     return redirect(found)
+
+
+def _uploaded_message(version: ModelVersion, artifact: Artifact) -> str:
+    """What happened to the file, said once: in-process workers may have validated it already."""
+    artifact.refresh_from_db()
+    if artifact.is_final:
+        return f"Artifact uploaded for {version.version}: {artifact.get_status_display()}."
+    return f"Artifact uploaded for {version.version}; a worker will validate it shortly."
 
 
 @require_GET

@@ -241,3 +241,17 @@ def test_a_failed_validation_shows_its_attempts_and_reason(
     assert "Attempt 3 of 3" in html
     assert "The worker died 3 times while validating." in html
     assert "every 2s" not in html
+
+
+def test_the_upload_message_says_what_happened_to_the_file(
+    client_for: Any, alice: Any, v1: Any, onnx_bytes: bytes
+) -> None:
+    """Validated in-process: the outcome; still waiting: a worker will do it, not "queued"."""
+    from registry.views.artifacts import _uploaded_message
+
+    waiting = client_for(alice).post(URL, {"file": onnx_upload(onnx_bytes)}, follow=True)
+    artifact = Artifact.objects.get(version=v1)
+    validate_artifact(artifact_id=artifact.pk)
+
+    assert "a worker will validate it shortly" in waiting.content.decode()
+    assert _uploaded_message(v1, artifact) == "Artifact uploaded for 1.0.0: Valid."

@@ -517,3 +517,17 @@ def test_a_refusal_is_a_styled_page_saying_why(client_for, charlie, alice, risk_
         "fraud-score." in html
     )
     assert 'class="topbar"' in html
+
+
+def test_the_model_name_rule_reads_the_same_in_help_and_error(client_for, alice, risk_team):
+    """No "slug": the help text states the rule, and breaking it repeats the same words."""
+    from registry.forms import MODEL_NAME_RULE
+
+    response = client_for(alice).post(
+        "/models/new/",
+        {"team": risk_team.slug, "name": "Churn_Risk", "title": "Churn", "task_type": "other"},
+    )
+
+    errors = response.context["form"].errors["name"]
+    assert errors == [MODEL_NAME_RULE]
+    assert "slug" not in response.content.decode().lower().replace("risk-modelling", "")
