@@ -211,6 +211,11 @@ class ModelCard(models.Model):
         required = settings.HANDOFF_CARD_REQUIRED_SECTIONS
         return [field for field in required if not getattr(self, field, "").strip()]
 
+    def required_counts(self) -> tuple[int, int]:
+        """(written, required) sections: what the completeness percentage counts."""
+        required = settings.HANDOFF_CARD_REQUIRED_SECTIONS
+        return len(required) - len(self.missing_sections()), len(required)
+
     @property
     def completeness(self) -> int:
         """Percentage of the required sections that are filled."""

@@ -19,6 +19,11 @@ class PersonalTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
         parts = authentication.get_authorization_header(request).split()
+        if parts and parts[0].lower() == b"bearer":
+            # A common guess; say which scheme works instead of a bare 401.
+            raise exceptions.AuthenticationFailed(
+                "Send personal tokens as 'Authorization: Token <key>', not 'Bearer'."
+            )
         if not parts or parts[0].lower() != self.keyword.lower().encode():
             return None
         if len(parts) != 2:

@@ -68,7 +68,7 @@ def _version_context(read: ModelPage, selected: ModelVersion) -> dict[str, Any]:
     return {
         "previous": previous,
         "card": card,
-        "missing_sections": [SECTION_TITLES.get(f, f) for f in card.missing_sections()]
+        "missing_sections": [(f, SECTION_TITLES.get(f, f)) for f in card.missing_sections()]
         if card
         else [],
         "changed_sections": changed_sections,

@@ -105,3 +105,23 @@ def test_a_session_cookie_with_a_nul_is_no_session_not_a_500(client, db) -> None
 
     assert page.status_code == 302  # to the login page, as for anyone signed out
     assert api.status_code == 401
+
+
+def test_a_bearer_header_is_refused_naming_the_right_scheme(alice) -> None:
+    """People guess "Bearer"; the 401 says to send "Token <key>"."""
+    from portal.services.tokens import create_token
+
+    _, key = create_token(user=alice, name="ci")
+    response = Client().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {key}")
+
+    assert response.status_code == 401
+    assert "Authorization: Token <key>" in response.json()["errors"]["detail"][0]
+
+
+def test_the_api_docs_keep_a_way_back_and_show_how_to_authenticate(client_for, alice) -> None:
+    """Swagger UI under the portal's link home, with a curl line that sends the token."""
+    page = client_for(alice).get("/api/v1/docs/").content.decode()
+
+    assert 'href="/"' in page and "Handoff" in page
+    assert 'curl -H "Authorization: Token &lt;key&gt;"' in page
+    assert 'id="swagger-ui"' in page

@@ -286,7 +286,7 @@ def test_the_model_page_shows_card_contract_versions_and_activity(
     html = response.content.decode()
 
     assert "<strong>offers</strong>" in html
-    assert "Model details" in response.context["missing_sections"]
+    assert ("model_details", "Model details") in response.context["missing_sections"]
     assert "Intended use" not in response.context["missing_sections"]
     assert "What changed since 1.1.0" in html
     assert [d.field for d in response.context["changed_sections"]] == ["intended_use"]
@@ -531,3 +531,15 @@ def test_the_model_name_rule_reads_the_same_in_help_and_error(client_for, alice,
     errors = response.context["form"].errors["name"]
     assert errors == [MODEL_NAME_RULE]
     assert "slug" not in response.content.decode().lower().replace("risk-modelling", "")
+
+
+def test_missing_sections_link_to_their_editor_and_the_badge_says_what_it_counts(
+    client_for, alice, victor, v1
+) -> None:
+    """Editors jump to the empty section; everyone sees "n/m required", not a bare 100%."""
+    page = client_for(alice).get("/models/fraud-score/versions/1.0.0/").content.decode()
+    viewer = client_for(victor).get("/models/fraud-score/versions/1.0.0/").content.decode()
+
+    assert 'href="/models/fraud-score/versions/1.0.0/card/edit/#id_model_details"' in page
+    assert "card/edit/#id_model_details" not in viewer
+    assert "(0/8 required)" in page
