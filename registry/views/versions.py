@@ -17,6 +17,8 @@ from registry.permissions import require_edit
 from registry.services.versions import register_version, set_version_status, update_contract
 from registry.views.shared import get_model, get_version
 
+EXAMPLES = {"example_request": "example request", "example_response": "example response"}
+
 # The artifact service reports problems with the file on "file"; the form calls it "artifact".
 VERSION_FORM_ERRORS = {"file": "artifact"}
 
@@ -70,6 +72,7 @@ def contract_edit(request: HtmxHttpRequest, name: str, version: str) -> HttpResp
     found = get_version(name, version)
     require_edit(request.user, found.model)
     form = ContractForm(request.POST or None, initial=ContractForm.initial_for(found))
+    had = {field: getattr(found, field) is not None for field in EXAMPLES}
     done = submit(
         request,
         form,
@@ -79,8 +82,19 @@ def contract_edit(request: HtmxHttpRequest, name: str, version: str) -> HttpResp
             expected_revision=data["revision"],
             **form.contract(),
         ),
-        success=lambda _: f"Contract of {found.version} saved.",
+        success=lambda saved: _contract_saved(saved, had),
         saved=lambda: ContractForm.initial_for(get_version(name, version)),
     )
     context = {"model": found.model, "version": found, "form": form, "stale": done.stale}
     return done.response or render(request, "registry/contract_form.html", context)
+
+
+def _contract_saved(version: ModelVersion, had: dict[str, bool]) -> str:
+    """The save message, saying so when an empty box removed an example the version had."""
+    dropped = [
+        label for field, label in EXAMPLES.items() if had[field] and getattr(version, field) is None
+    ]
+    message = f"Contract of {version.version} saved."
+    if dropped:
+        message += f" Its {' and '.join(dropped)} was removed: the box was empty."
+    return message

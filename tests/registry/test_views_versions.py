@@ -332,3 +332,26 @@ def test_the_model_page_shows_the_contract_as_a_table_and_breaking_changes(
     assert changes[0].is_breaking and changes[0].path == "/merchant"
     assert '<tr class="breaking">' in html and '<span class="badge bad">breaking</span>' in html
     assert "Raw JSON Schema" in html
+
+
+def test_saving_a_contract_with_an_empty_example_box_says_it_removed_the_example(
+    client_for: Any, alice: Any, v1: Any
+) -> None:
+    """An example dropped by an empty box is named in the message, not lost silently."""
+    page = "/models/fraud-score/versions/1.0.0/contract/edit/"
+    revision = client_for(alice).get(page).context["form"]["revision"].value()
+
+    response = client_for(alice).post(
+        page,
+        {
+            "input_schema": '{"type": "object"}',
+            "output_schema": '{"type": "object"}',
+            "example_request": '{"amount": 1}',
+            "example_response": "",
+            "revision": revision,
+        },
+        follow=True,
+    )
+
+    assert "Its example response was removed: the box was empty." in response.content.decode()
+    assert "No example response" in response.content.decode()
