@@ -543,3 +543,13 @@ def test_missing_sections_link_to_their_editor_and_the_badge_says_what_it_counts
     assert 'href="/models/fraud-score/versions/1.0.0/card/edit/#id_model_details"' in page
     assert "card/edit/#id_model_details" not in viewer
     assert "(0/8 required)" in page
+
+
+def test_the_version_switcher_navigates_only_when_asked(client_for, victor, v1) -> None:
+    """No submit on change (arrow keys move through the list); a button, and focus returns."""
+    page = client_for(victor).get("/models/fraud-score/").content.decode()
+
+    assert "data-autosubmit" not in page
+    assert 'action="/models/fraud-score/#version-bar"' in page
+    assert '<button type="submit" class="small">Show version</button>' in page
+    assert 'id="version-bar"' in page
