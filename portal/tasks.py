@@ -2,7 +2,7 @@ import socket
 
 from celery import shared_task
 
-from portal.jobs import requeue_stale_jobs
+from portal.services.jobs import requeue_stale_jobs
 from portal.services.workers import record_heartbeat
 
 

@@ -188,7 +188,7 @@ def model_page(model: RegisteredModel, *, version: str | None, page: str | None)
     versions = light_versions(model)
     selected = _pick(versions, version)
     previous = _below(versions, selected)
-    shown = _shown_versions(model, [selected, previous])
+    shown = full_versions(model, [selected, previous])
     paginator = Paginator(versions, VERSIONS_PER_PAGE)
     listed = paginator.get_page(page if page is not None else _page_of(versions, selected))
     return ModelPage(
@@ -238,21 +238,14 @@ def _page_of(versions: list[ModelVersion], version: ModelVersion | None) -> int 
     return versions.index(version) // VERSIONS_PER_PAGE + 1
 
 
-def _shown_versions(
+def full_versions(
     model: RegisteredModel, versions: list[ModelVersion | None]
 ) -> dict[int, ModelVersion]:
-    """Full rows of the selected and previous versions, with card, creator and artifact."""
+    """Full rows of the given versions (shown or compared), with card, creator and artifact."""
     ids = [version.pk for version in versions if version is not None]
     rows = model.versions.filter(pk__in=ids).select_related("card", "created_by", "artifact")
     # No ordering: the default one (by model, then sort key) would join the model's table.
     return {version.pk: version for version in rows.order_by()} if ids else {}
-
-
-def compared_versions(
-    model: RegisteredModel, versions: list[ModelVersion]
-) -> dict[int, ModelVersion]:
-    """Full rows, with card and artifact, of the versions a compare page sets side by side."""
-    return _shown_versions(model, list(versions))
 
 
 def _table_rows(model: RegisteredModel, listed: Iterable[ModelVersion]) -> list[ModelVersion]:

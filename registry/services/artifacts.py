@@ -13,7 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.concurrency import next_revision
-from portal.jobs import (
+from portal.services.audit import record_event
+from portal.services.jobs import (
     claim_job,
     enqueue_job,
     holds_lease,
@@ -23,7 +24,6 @@ from portal.jobs import (
     reset_job,
     running_job,
 )
-from portal.services.audit import record_event
 from portal.uploads import limit_message
 from registry.choices import ArtifactStatus
 from registry.models import Artifact, ModelVersion

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 
 from portal.web import HtmxHttpRequest
 from registry.models import ModelVersion
-from registry.queries import compared_versions, light_versions
+from registry.queries import full_versions, light_versions
 from registry.services.comparison import compare_versions
 from registry.views.shared import get_model, shown
 
@@ -42,7 +42,7 @@ def version_compare(request: HtmxHttpRequest, name: str) -> HttpResponse:
     chosen_b = _choose(versions, request.GET.get("b"), versions[0])
     below = versions[versions.index(chosen_b) + 1 :]
     chosen_a = _choose(versions, request.GET.get("a"), below[0] if below else chosen_b)
-    full = compared_versions(model, [chosen_a, chosen_b])
+    full = full_versions(model, [chosen_a, chosen_b])
     a, b = full[chosen_a.pk], full[chosen_b.pk]
     context.update({"a": a, "b": b, "same": a.pk == b.pk})
     if a.pk != b.pk and getattr(b, "card", None) is not None:

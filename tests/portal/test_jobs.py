@@ -19,22 +19,18 @@ from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from portal.jobs import (
-    Job,
-    JobCancelled,
-    JobLost,
-    JobStatus,
+from portal.jobs import Job, JobCancelled, JobLost, JobStatus, job_models
+from portal.models import AuditEvent
+from portal.services.jobs import (
     claim_job,
     enqueue_job,
     fail_job,
     finish_job,
-    job_models,
     report_progress,
     request_cancel,
     requeue_stale_jobs,
     running_job,
 )
-from portal.models import AuditEvent
 from portal.tasks import requeue_stale_jobs_task
 from registry.choices import ArtifactStatus
 from registry.models import Artifact

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import OperationalError
 from django.utils import timezone
 
-from portal.jobs import requeue_stale_jobs
+from portal.services.jobs import requeue_stale_jobs
 from registry.choices import ArtifactStatus
 from registry.models import Artifact
 from registry.services.artifacts import store_artifact, validate_artifact
