@@ -219,10 +219,13 @@ class ModelCard(models.Model):
     @property
     def completeness(self) -> int:
         """Percentage of the required sections that are filled."""
-        required = settings.HANDOFF_CARD_REQUIRED_SECTIONS
-        if not required:
-            return 100
-        return round(100 * (len(required) - len(self.missing_sections())) / len(required))
+        return completeness_percent(self.required_counts()[0])
+
+
+def completeness_percent(written: int) -> int:
+    """A card's completeness when ``written`` of the required sections are filled."""
+    required = settings.HANDOFF_CARD_REQUIRED_SECTIONS
+    return round(100 * written / len(required)) if required else 100
 
 
 def artifact_path(instance: Artifact, filename: str) -> str:

@@ -11,14 +11,14 @@ registry as it grows than the page shows:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Page, Paginator
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Value, When
 
 from portal.models import AuditEvent
 from registry.choices import VersionStatus
@@ -94,20 +94,14 @@ def model_rows(models: Iterable[RegisteredModel]) -> list[ModelRow]:
     return rows
 
 
-# What a row of the models API shows (a page may hold 200 rows).
-API_LIST_FIELDS = (
-    *("name", "title", "summary", "task_type", "created_at", "updated_at"),
-    *("team__slug", "created_by__username"),
-)
+# What a row of the models API shows, as plain values: a page may hold 200 rows, and model
+# instances with their team and creator cost more than the rest of the request.
+API_ROW_VALUES = ("pk", "name", "title", "summary", "task_type", "created_at", "updated_at")
 
 
-def model_api_queryset(*, listing: bool = False) -> QuerySet[RegisteredModel]:
-    """The models API: team and creator, with the names of the latest and production versions.
-
-    ``listing`` reads only the columns a row shows, and leaves the tags to ``add_tag_names``
-    (a model that is edited or deleted next needs every column, and prefetches its tags).
-    """
-    models = (
+def model_api_queryset() -> QuerySet[RegisteredModel]:
+    """The models API: team and creator, with the names of the latest and production versions."""
+    return (
         RegisteredModel.objects.select_related("team", "created_by")
         .annotate(
             latest_version_name=latest_version_value("version"),
@@ -115,12 +109,22 @@ def model_api_queryset(*, listing: bool = False) -> QuerySet[RegisteredModel]:
         )
         .order_by("name")
     )
-    return models.only(*API_LIST_FIELDS) if listing else models.prefetch_related("tags")
 
 
-def add_tag_names(models: Sequence[RegisteredModel]) -> None:
-    """Set ``tag_names`` on each of ``models``: one query of names, no Tag rows or managers."""
-    names: dict[int, list[str]] = {model.pk: [] for model in models}
+def model_api_rows(models: QuerySet[RegisteredModel]) -> QuerySet[Any]:
+    """The values of ``model_api_queryset()`` (filtered) that a row of the list shows."""
+    return models.values(
+        *API_ROW_VALUES,
+        "latest_version_name",
+        "production_version_name",
+        team_slug=F("team__slug"),
+        creator=F("created_by__username"),
+    )
+
+
+def tag_names(model_ids: Iterable[int]) -> dict[int, list[str]]:
+    """The tag names of each model, in one query of names: no Tag rows or managers."""
+    names: dict[int, list[str]] = {pk: [] for pk in model_ids}
     pairs = (
         RegisteredModel.tags.through.objects.filter(registeredmodel_id__in=list(names))
         .order_by("tag__name")
@@ -128,8 +132,53 @@ def add_tag_names(models: Sequence[RegisteredModel]) -> None:
     )
     for model_id, name in pairs:
         names[model_id].append(name)
-    for model in models:
-        model.tag_names = names[model.pk]  # type: ignore[attr-defined]
+    return names
+
+
+# The versions API -------------------------------------------------------------------------
+
+
+def api_versions(model_name: str, *, listing: bool = False) -> QuerySet[ModelVersion]:
+    """The versions of a model for the API, highest semver first.
+
+    ``listing`` is a page of the list (50 versions): the names of the model and creator and
+    the card's written-section count come as annotations, so each row builds two instances
+    (the version and its artifact) instead of five. A version read alone may be edited
+    next, so it comes whole.
+    """
+    versions = ModelVersion.objects.filter(model__name=model_name).order_by("-sort_key")
+    if listing:
+        return (
+            versions.select_related("artifact")
+            .defer("notes_html")
+            .annotate(
+                model_name=F("model__name"),
+                creator=F("created_by__username"),
+                card_written=Case(
+                    When(card__isnull=True, then=Value(None)),
+                    default=written_sections("card__"),
+                ),
+            )
+        )
+    # The card's rendered HTML is for pages; the API reads only its completeness.
+    return versions.select_related("model", "created_by", "artifact", "card").defer(
+        "card__html", "notes_html"
+    )
+
+
+def written_sections(prefix: str = "") -> Any:
+    """How many required card sections are written, counted in SQL.
+
+    The card services store sections normalised (no leading blank lines, no trailing
+    space), so a section nobody wrote is exactly "" and the count needs none of the text.
+    """
+    unwritten = [
+        Q(**{f"{prefix}{field}": ""}) | Q(**{f"{prefix}{field}__isnull": True})
+        for field in settings.HANDOFF_CARD_REQUIRED_SECTIONS
+    ]
+    return sum(
+        (Case(When(empty, then=Value(0)), default=Value(1)) for empty in unwritten), Value(0)
+    )
 
 
 # The model page ---------------------------------------------------------------------------

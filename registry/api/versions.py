@@ -29,6 +29,7 @@ from registry.api.permissions import CanEditModel
 from registry.converters import SemverConverter
 from registry.downloads import artifact_response, card_readme_response
 from registry.models import ModelVersion, RegisteredModel
+from registry.queries import api_versions
 from registry.services import artifacts, card_readme, model_cards, versions
 
 VERSION_EXAMPLE = OpenApiExample(
@@ -81,16 +82,13 @@ class ModelVersionViewSet(
     def get_queryset(self) -> QuerySet[ModelVersion]:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no URL kwargs
             return ModelVersion.objects.none()
-        return (
-            ModelVersion.objects.filter(model__name=self.kwargs["model_name"])
-            .select_related("model", "created_by", "artifact", "card")
-            # The card's rendered HTML is for pages; the API reads only its completeness.
-            .defer("card__html", "notes_html")
-            .order_by("-sort_key")
-        )
+        return api_versions(self.kwargs["model_name"], listing=self.action == "list")
 
     def get_model(self) -> RegisteredModel:
         return get_object_or_404(RegisteredModel, name=self.kwargs["model_name"])
+
+    def get_serializer_class(self) -> type[s.ModelVersionSerializer]:
+        return s.ModelVersionRowSerializer if self.action == "list" else s.ModelVersionSerializer
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         self.get_model()  # an unknown model is a 404, not an empty list

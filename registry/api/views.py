@@ -25,7 +25,7 @@ from registry.api import serializers as s
 from registry.api.permissions import CanEditModel
 from registry.filtersets import RegisteredModelFilterSet
 from registry.models import ModelVersion, RegisteredModel
-from registry.queries import add_tag_names, model_api_queryset
+from registry.queries import model_api_queryset, model_api_rows, tag_names
 from registry.services import models
 from registry.services.comparison import compare_versions
 
@@ -62,14 +62,14 @@ class RegisteredModelViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[RegisteredModel]:
-        return model_api_queryset(listing=self.action == "list")
+        return model_api_queryset()
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        rows = list(queryset) if page is None else page
-        add_tag_names(rows)
-        data = self.get_serializer(rows, many=True).data
+        values = model_api_rows(self.filter_queryset(self.get_queryset()))
+        page = self.paginate_queryset(values)
+        rows = list(values) if page is None else page
+        serializer = s.RegisteredModelSerializer(context=self.get_serializer_context())
+        data = serializer.rows(rows, tag_names(row["pk"] for row in rows))
         return Response(data) if page is None else self.get_paginated_response(data)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -20,12 +20,13 @@ from portal.models import AuditEvent
 from registry.models import Artifact, ModelVersion, RegisteredModel
 from registry.queries import (
     VERSION_DETAIL_FIELDS,
-    add_tag_names,
     model_activity,
     model_api_queryset,
+    model_api_rows,
     model_list_queryset,
     model_page,
     model_rows,
+    tag_names,
 )
 from registry.services.model_cards import update_card
 from registry.services.models import create_model
@@ -125,13 +126,12 @@ def test_the_api_names_latest_and_production_versions_without_loading_versions(
     set_version_status(actor=alice, version=live, status="production", via_release=True)
     create_version(actor=alice, model=fraud_model, version="1.1.0")
 
-    model = model_api_queryset(listing=True).get()
+    row = model_api_rows(model_api_queryset()).get()
     with CaptureQueriesContext(connection) as queries:
-        add_tag_names([model])
+        names = tag_names([row["pk"]])
 
-    assert (model.latest_version_name, model.production_version_name) == ("1.1.0", "1.0.0")
-    assert (model.tag_names, len(queries)) == (["payments", "tabular"], 1)
-    assert not getattr(model, "_prefetched_objects_cache", {})
+    assert (row["latest_version_name"], row["production_version_name"]) == ("1.1.0", "1.0.0")
+    assert (names, len(queries)) == ({fraud_model.pk: ["payments", "tabular"]}, 1)
 
 
 # How PostgreSQL reads them ----------------------------------------------------------------
@@ -235,6 +235,6 @@ def test_production_versions_are_one_index_probe_per_model(alice: Any, old_model
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE registry_modelversion")
 
-    plan = model_api_queryset(listing=True)[:50].explain()
+    plan = model_api_rows(model_api_queryset())[:50].explain()
 
     assert "registry_version_by_status" in plan, plan

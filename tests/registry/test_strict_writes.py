@@ -118,6 +118,7 @@ def _is_written(name: str) -> bool:
         "SectionDiffSerializer",
         "CompareSerializer",
         "ModelVersionSerializer",
+        "ModelVersionRowSerializer",
         "ModelVersionDetailSerializer",
     }
     return name not in response_only
