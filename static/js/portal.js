@@ -6,6 +6,32 @@
     var message = event.target.getAttribute && event.target.getAttribute("data-confirm");
     if (message && !window.confirm(message)) { event.preventDefault(); }
   });
+  // A form that was refused shows its error summary first: move focus there, so a keyboard or
+  // screen-reader user lands on what to fix; each entry links to its field.
+  function focusErrorSummary(root) {
+    var summary = (root || document).querySelector("[data-error-summary]");
+    if (summary) { summary.focus(); }
+  }
+  document.addEventListener("DOMContentLoaded", function () { focusErrorSummary(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { focusErrorSummary(event.target); });
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-error-summary] a[href^='#']");
+    var field = link && document.getElementById(link.getAttribute("href").slice(1));
+    if (field) { event.preventDefault(); field.focus(); field.scrollIntoView({block: "center"}); }
+  });
+  // Never lose typed text silently: leaving a page whose [data-guard-unsaved] form was edited
+  // and not submitted asks first (the browser shows its own "leave page?" prompt).
+  var dirty = new Set();
+  document.addEventListener("input", function (event) {
+    var form = event.target.closest && event.target.closest("form[data-guard-unsaved]");
+    if (form) { dirty.add(form); }
+  });
+  document.addEventListener("submit", function (event) {
+    if (!event.defaultPrevented) { dirty.delete(event.target); }
+  });
+  window.addEventListener("beforeunload", function (event) {
+    if (dirty.size) { event.preventDefault(); event.returnValue = ""; }
+  });
   // Copy the text of the element a [data-copy] button names (a new token's key).
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("[data-copy]");
