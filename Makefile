@@ -6,7 +6,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test lint typecheck pytest serve install install-dev assets clean
+.PHONY: demo test lint typecheck pytest screenshots serve install install-dev assets clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-# plotly.js comes from the installed plotly package, never from a CDN.
+# plotly.js (and, for the browser tests, axe-core) come from installed packages, never a CDN.
 assets: $(VENV)/.installed
 	DJANGO_DEBUG=1 $(MANAGE) vendor_assets
 
@@ -46,6 +46,10 @@ pytest: install-dev assets
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# Retake the README's screenshots (desktop and phone width) with the browser suite.
+screenshots: install-dev assets
+	HANDOFF_UPDATE_SCREENSHOTS=1 $(BIN)/pytest -q tests/e2e/test_accessibility.py -k screenshots
 
 # Production-like: gunicorn + a Celery worker + beat, against DATABASE_URL and REDIS_URL.
 serve: install assets

@@ -8,8 +8,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal import health
+from portal.activity import home_page
 from portal.forms import TokenForm
-from portal.models import AuditEvent, PersonalToken
+from portal.models import PersonalToken
 from portal.people import Person, signed_in
 from portal.services.tokens import create_token, revoke_token
 from portal.services.workers import live_workers
@@ -20,12 +21,12 @@ NEW_KEY_SESSION = "handoff_new_token_key"
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    read = home_page(signed_in(request))
     context = {
-        "teams": request.user.teams.all(),  # type: ignore[union-attr]
-        # Read newest first from the (actor, -created_at, -id) index: ten rows, however old.
-        "recent_events": AuditEvent.objects.filter(actor=signed_in(request)).only(
-            "verb", "target_repr", "created_at"
-        )[:10],
+        "teams": read.teams,
+        "team_activity": read.team_activity,
+        "recent_events": read.my_activity,
+        "team_admins": read.team_admins,
         "workers": live_workers(),
     }
     return render(request, "portal/home.html", context)

@@ -15,9 +15,11 @@ from django.db.models import Q, QuerySet
 from portal.models import Team
 from registry.choices import TaskType, VersionStatus
 from registry.models import RegisteredModel, Tag
-from registry.queries import latest_version_value
+from registry.queries import TeamOption, latest_version_value
 
 MAX_SEARCH_LENGTH = 100
+# The models page's "All teams": "*" is no team's slug, so no team can be mistaken for it.
+ALL_TEAMS = "*"
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):
@@ -91,3 +93,43 @@ class RegisteredModelFilterSet(django_filters.FilterSet):
         """
         latest = queryset.alias(latest_version_status=latest_version_value("status"))
         return latest.filter(latest_version_status=value)
+
+
+class ModelPageFilterSet(RegisteredModelFilterSet):
+    """The models page: its ``team`` offers "My teams", a member's default, and "All teams".
+
+    The API keeps ``RegisteredModelFilterSet``, where no team means every team. Here an empty
+    or unknown team means the reader's teams (every team for someone in none), "*" every
+    team, and a slug that team. ``teams`` come from ``queries.team_options``, so the choices
+    cost no query of their own.
+    """
+
+    team = django_filters.ChoiceFilter(label="Team", method="filter_team", empty_label=None)
+
+    def __init__(self, data: Any, *, queryset: QuerySet[Any], teams: list[TeamOption]) -> None:
+        super().__init__(data, queryset=queryset)
+        self.team_ids = {team.slug: team.pk for team in teams}
+        self.my_team_ids = [team.pk for team in teams if team.mine]
+        default = (
+            [("", "My teams"), (ALL_TEAMS, "All teams")]
+            if self.my_team_ids
+            else [("", "All teams")]
+        )
+        self.filters["team"].extra["choices"] = default + [(team.slug, team.name) for team in teams]
+
+    @property
+    def shows_my_teams(self) -> bool:
+        """True when the list holds only the reader's teams' models (the member's default)."""
+        self.errors  # noqa: B018 - cleans the form, once
+        return bool(self.my_team_ids) and not self.form.cleaned_data.get("team")
+
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        queryset = super().filter_queryset(queryset)
+        if self.shows_my_teams:
+            return queryset.filter(team_id__in=self.my_team_ids)
+        return queryset
+
+    def filter_team(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        if value == ALL_TEAMS:
+            return queryset
+        return queryset.filter(team_id=self.team_ids[value])

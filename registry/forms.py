@@ -17,6 +17,8 @@ from portal.models import Team
 from portal.text import find_unstorable
 from registry.choices import TaskType, VersionStatus
 from registry.models import CARD_SECTIONS, ModelCard, ModelVersion, RegisteredModel
+from registry.services.card_readme import MAX_README_BYTES
+from registry.services.versions import next_version_after
 
 PREVIEW_TRIGGER = "keyup changed delay:400ms"
 
@@ -156,8 +158,20 @@ class ContractFields(forms.Form):
     example_response = JSONTextField(label="Example response")
 
 
+CHOOSE_FILE_AGAIN = (
+    "Choose the ONNX file again: browsers do not keep a chosen file when a form comes back "
+    "with errors."
+)
+
+
 class VersionForm(ContractFields):
-    version = forms.CharField(max_length=64, help_text="Semantic version, e.g. 1.4.0.")
+    """A new version, started from ``latest`` (the model's highest version) when there is one.
+
+    The next minor version is suggested and the contract boxes hold the latest's contract; a
+    first version starts empty, and nothing on it speaks of a previous version.
+    """
+
+    version = forms.CharField(max_length=64, help_text="Semantic version, e.g. 1.0.0.")
     notes = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 5}), help_text="Markdown."
     )
@@ -170,11 +184,30 @@ class VersionForm(ContractFields):
 
     field_order = ["version", "notes", "input_schema", "output_schema"]
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, latest: ModelVersion | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        inherit = "Leave empty to keep the previous version's contract."
+        # The version the contract boxes were filled from, for the page to say so.
+        self.copied_from = ""
+        if latest is not None:
+            self._start_from(latest)
+
+    def _start_from(self, latest: ModelVersion) -> None:
+        self.fields["version"].initial = next_version_after(latest.version)
+        self.fields["version"].help_text = f"Semantic version. Latest is {latest.version}."
+        kept = "Left empty, the previous version's schema and example are kept."
         for name in ("input_schema", "output_schema"):
-            self.fields[name].help_text = f"JSON Schema (draft 2020-12). {inherit}"
+            self.fields[name].help_text = f"JSON Schema (draft 2020-12). {kept}"
+        for name in ContractFields.base_fields:
+            value = getattr(latest, name)
+            if value not in (None, {}):
+                self.fields[name].initial = value
+                self.copied_from = latest.version
+
+    def ask_for_the_file_again(self) -> None:
+        """Say by the file input that the file must be chosen again: a browser cannot refill it."""
+        # The bound field copied the help text when the form was cleaned; set both.
+        self.fields["artifact"].help_text = self["artifact"].help_text = CHOOSE_FILE_AGAIN
+        self.fields["artifact"].widget.attrs["data-choose-again"] = ""  # styles the notice
 
 
 class ContractForm(ContractFields):
@@ -246,6 +279,35 @@ class CardImportForm(forms.Form):
 
     readme = forms.FileField(label="README.md", help_text="A model card README, at most 1 MB.")
     revision = revision_field()
+
+
+class HiddenTextarea(forms.Textarea):
+    """A textarea the page does not show: long text carried between steps, as a hidden field."""
+
+    def __init__(self) -> None:
+        super().__init__(attrs={"hidden": True})
+
+    @property
+    def is_hidden(self) -> bool:
+        return True
+
+
+class CardImportConfirmForm(forms.Form):
+    """The parsed README carried to the confirmation, with the revision its changes were drawn on.
+
+    The text travels back in a hidden textarea, capped as the upload is; the card service
+    parses and checks it again before it replaces the card.
+    """
+
+    readme = forms.CharField(
+        label="README.md",
+        strip=False,
+        max_length=MAX_README_BYTES,
+        error_messages={"max_length": "A README may be at most 1 MB."},
+        widget=HiddenTextarea,
+    )
+    # Required here: the confirmation must never replace a card it did not show.
+    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
 class ArtifactForm(forms.Form):

@@ -6,11 +6,13 @@ registry as it grows than the page shows:
 - the model page reads its versions once with light columns (the switcher needs them all),
   then full rows only for the versions it shows;
 - activity names its targets as literal ids, so PostgreSQL reads them through the
-  (target_type, target_id, -created_at) index instead of walking the whole log by time.
+  (target_type, target_id, -created_at) index instead of walking the whole log by time;
+  its links come from the versions the page has read, and the home page's from one query.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -18,16 +20,22 @@ from typing import Any
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.urls import reverse
 
-from portal.models import AuditEvent
+from portal.activity import Entry, Target, describe, detail_columns, display_name
+from portal.models import AuditEvent, Team
+from portal.people import Person
 from registry.choices import VersionStatus
 from registry.models import Artifact, ModelCard, ModelVersion, RegisteredModel, Tag
 
 ACTIVITY_LIMIT = 20
 VERSIONS_PER_PAGE = 20
 # What the activity panel shows of an event (not its before/after snapshots).
-ACTIVITY_FIELDS = ("verb", "target_repr", "created_at", "actor__username")
+ACTIVITY_FIELDS = (
+    *("verb", "target_type", "target_id", "target_repr", "created_at"),
+    *("actor__username", "actor__first_name", "actor__last_name"),
+)
 # Shown for the selected version only, never in the versions table.
 VERSION_DETAIL_FIELDS = (
     *("notes", "notes_html", "input_schema", "output_schema"),
@@ -92,6 +100,23 @@ def model_rows(models: Iterable[RegisteredModel]) -> list[ModelRow]:
         # select_related("card") caches a missing card as None, so this runs no query.
         rows.append(ModelRow(model=model, latest=version, card=getattr(version, "card", None)))
     return rows
+
+
+@dataclass(frozen=True)
+class TeamOption:
+    """A team the list can show, and whether the person reading it belongs to it."""
+
+    pk: int
+    slug: str
+    name: str
+    mine: bool
+
+
+def team_options(person: Person) -> list[TeamOption]:
+    """Every team by name, the person's marked: the list's team filter, in one query."""
+    membership = Team.members.through.objects.filter(team_id=OuterRef("pk"), user_id=person.pk)
+    rows = Team.objects.annotate(mine=Exists(membership)).values_list("pk", "slug", "name", "mine")
+    return [TeamOption(pk=pk, slug=slug, name=name, mine=mine) for pk, slug, name, mine in rows]
 
 
 # What a row of the models API shows, as plain values: a page may hold 200 rows, and model
@@ -194,6 +219,7 @@ class ModelPage:
     version_page: Page[ModelVersion]  # the versions table
     tags: list[Tag]
     activity: list[AuditEvent]
+    activity_entries: list[Entry]  # ``activity`` as sentences, each linked to its page
 
     @property
     def cards(self) -> dict[int, ModelCard]:
@@ -240,13 +266,15 @@ def model_page(model: RegisteredModel, *, version: str | None, page: str | None)
     shown = full_versions(model, [selected, previous])
     paginator = Paginator(versions, VERSIONS_PER_PAGE)
     listed = paginator.get_page(page if page is not None else _page_of(versions, selected))
+    activity = model_activity(model, versions)
     return ModelPage(
         versions=versions,
         selected=shown.get(selected.pk) if selected else None,
         previous=shown.get(previous.pk) if previous else None,
         version_page=Page(_table_rows(model, listed.object_list), listed.number, paginator),
         tags=list(model.tags.all()),
-        activity=model_activity(model, versions),
+        activity=activity,
+        activity_entries=activity_entries(model, versions, activity),
     )
 
 
@@ -344,8 +372,82 @@ def model_activity(
     ):
         if ids:
             targets |= _target(types[kind], ids)
-    events = AuditEvent.objects.filter(targets).select_related("actor").only(*ACTIVITY_FIELDS)
+    events = (
+        AuditEvent.objects.filter(targets)
+        .select_related("actor")
+        .only(*ACTIVITY_FIELDS)
+        .annotate(**detail_columns())
+    )
     return list(events[:limit])
+
+
+def activity_entries(
+    model: RegisteredModel, versions: list[ModelVersion], events: Iterable[AuditEvent]
+) -> list[Entry]:
+    """``model_activity`` as sentences: a version, its card or artifact links to the version's
+    page, the model to its own. Links come from ``versions`` (``light_versions``): no query."""
+    types = _activity_types()
+    links = {(types[RegisteredModel], str(model.pk)): activity_url(model.name)}
+    for version in versions:
+        url = activity_url(model.name, version.version)
+        for kind, pk in (
+            (ModelVersion, version.pk),
+            (ModelCard, getattr(version, "card_pk", None)),
+            (Artifact, getattr(version, "artifact_pk", None)),
+        ):
+            if pk is not None:
+                links[(types[kind], str(pk))] = url
+    return [
+        describe(
+            event,
+            actor=display_name(event.actor) if event.actor else None,
+            url=links.get((event.target_type_id or 0, event.target_id), ""),
+        )
+        for event in events
+    ]
+
+
+def activity_links(targets: Iterable[Target]) -> dict[Target, str]:
+    """The page of each registry target of audit events (``portal.activity.links_for``).
+
+    One query whatever the mix: a primary-key lookup per kind of target, united. A target
+    deleted since has no row, so no link.
+    """
+    types = _activity_types()
+    wanted: dict[int, list[int]] = defaultdict(list)
+    for type_id, target_id in targets:
+        if target_id.isdigit():
+            wanted[type_id].append(int(target_id))
+    lookups = (
+        (RegisteredModel, F("name"), Value("")),
+        (ModelVersion, F("model__name"), F("version")),
+        (ModelCard, F("version__model__name"), F("version__version")),
+        (Artifact, F("version__model__name"), F("version__version")),
+    )
+    parts = [
+        kind.objects.filter(pk__in=wanted[types[kind]])
+        .order_by()
+        .annotate(kind=Value(types[kind]), target=F("pk"), model_name=name, semver=semver)
+        .values_list("kind", "target", "model_name", "semver")
+        for kind, name, semver in lookups
+        if wanted.get(types[kind])
+    ]
+    if not parts:
+        return {}
+    first, *rest = parts
+    rows = first.union(*rest, all=True) if rest else first
+    return {(kind, str(pk)): activity_url(name, semver) for kind, pk, name, semver in rows}
+
+
+def activity_url(model_name: str, version: str = "") -> str:
+    if not version:
+        return reverse("registry:model-detail", args=[model_name])
+    return reverse("registry:version-detail", args=[model_name, version])
+
+
+def _activity_types() -> dict[type[Any], int]:
+    types = ContentType.objects.get_for_models(RegisteredModel, ModelVersion, ModelCard, Artifact)
+    return {kind: content_type.pk for kind, content_type in types.items()}
 
 
 def _target(kind: ContentType, ids: list[str]) -> Q:

@@ -23,6 +23,7 @@ urlpatterns = [
     path(f"{V}/card/preview/", cards.card_preview, name="card-preview"),
     path(f"{V}/card/export/", cards.card_export, name="card-export"),
     path(f"{V}/card/import/", cards.card_import, name="card-import"),
+    path(f"{V}/card/import/confirm/", cards.card_import_confirm, name="card-import-confirm"),
     path(f"{V}/artifact/", artifacts.artifact_upload, name="artifact-upload"),
     path(f"{V}/artifact/status/", artifacts.artifact_status, name="artifact-status"),
     path(f"{V}/artifact/cancel/", artifacts.artifact_cancel, name="artifact-cancel"),

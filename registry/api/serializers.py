@@ -51,7 +51,7 @@ class ModelUrlField(serializers.HyperlinkedIdentityField):
         template = getattr(self, "_template", None)
         if template is None:
             url = self.reverse(
-                self.view_name, kwargs={"name": self.SLOT}, request=request, format=format
+                self.view_name, kwargs={"model_name": self.SLOT}, request=request, format=format
             )
             template = self._template = url.rsplit(self.SLOT, 1)
         # Names are slugs, so they need no quoting in a path.
@@ -64,7 +64,9 @@ class RegisteredModelSerializer(RowFastSerializerMixin, StrictModelSerializer):
     latest_version = serializers.SerializerMethodField()
     production_version = serializers.SerializerMethodField()
     created_by = serializers.SlugRelatedField[Any](slug_field="username", read_only=True)
-    url = ModelUrlField(view_name="registry-api:model-detail", lookup_field="name")
+    url = ModelUrlField(
+        view_name="registry-api:model-detail", lookup_field="name", lookup_url_kwarg="model_name"
+    )
 
     class Meta:
         model = RegisteredModel

@@ -58,6 +58,8 @@ class RegisteredModelViewSet(viewsets.ModelViewSet):
     permission_classes = [IsAuthenticated, TokenScopePermission, CanEditModel]
     filterset_class = RegisteredModelFilterSet
     lookup_field = "name"
+    # The same path parameter as the nested versions routes: /models/{model_name}/versions/.
+    lookup_url_kwarg = "model_name"
     lookup_value_regex = r"[-a-zA-Z0-9_]+"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
@@ -108,7 +110,7 @@ class RegisteredModelViewSet(viewsets.ModelViewSet):
         responses=s.CompareSerializer,
     )
     @action(detail=True, methods=["get"])
-    def compare(self, request: Request, name: str) -> Response:
+    def compare(self, request: Request, model_name: str) -> Response:
         model = self.get_object()
         found = {
             v.version: v

@@ -46,7 +46,7 @@ def store_artifact(*, actor: Any, version: ModelVersion, upload: UploadedFile) -
     """Store ``upload`` as the artifact of ``version`` (replacing any) and queue its validation."""
     require_edit(actor, version.model)
     _check_uploadable(version)
-    _check_onnx_head(upload)
+    check_onnx_head(upload)
     digest, size = _hash(upload)
     name = _write(version, digest, upload)
     try:
@@ -71,7 +71,8 @@ def _check_uploadable(version: ModelVersion) -> None:
         )
 
 
-def _check_onnx_head(upload: UploadedFile) -> None:
+def check_onnx_head(upload: UploadedFile) -> None:
+    """Refuse a file whose first bytes are not an ONNX protobuf, whatever its name says."""
     upload.seek(0)
     head = upload.read(SNIFF_BYTES)
     upload.seek(0)

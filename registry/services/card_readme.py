@@ -8,25 +8,31 @@ The README format follows Hugging Face model cards: optional YAML front matter b
   under an unknown heading, so an import never drops part of a file silently.
 * Sections and metadata absent from the file become empty: after an import the card
   equals the file.
+* ``preview_card_import`` says what an import would change, checked as the import checks
+  it, without saving; the pages ask for confirmation with it before replacing a card.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
 
+from portal.concurrency import check_revision
 from portal.people import Person
 from registry.models import CARD_METADATA_FIELDS, CARD_SECTIONS, ModelCard
 from registry.permissions import require_edit
+from registry.services.card_diffs import SectionDiff, card_diff, metadata_diff
 from registry.services.front_matter import load_front_matter
 from registry.services.model_cards import (
     LEVEL_TWO_HEADING,
     LIST_FIELDS,
     SECTION_FIELDS,
     SECTION_TITLES,
+    check_card_values,
     empty_value,
     normalise_section,
     update_card,
@@ -43,6 +49,18 @@ README_KEYS = {
     "links": "links",
 }
 IGNORED_README_KEYS = {"model_name", "model_version"}
+
+
+@dataclass(frozen=True)
+class ImportChanges:
+    """What importing a README would change in a card: only what differs."""
+
+    sections: list[SectionDiff]
+    metadata: list[tuple[str, Any, Any]]  # (field, value now, value after the import)
+
+    @property
+    def nothing(self) -> bool:
+        return not self.sections and not self.metadata
 
 
 def export_card_readme(card: ModelCard) -> str:
@@ -105,6 +123,23 @@ def import_card_readme(
         sections=sections,
         metadata=metadata,
         expected_revision=expected_revision,
+    )
+
+
+def preview_card_import(
+    *, card: ModelCard, text: str, expected_revision: int | None = None
+) -> ImportChanges:
+    """What ``import_card_readme`` would change in ``card``; saves nothing.
+
+    Raises what the import would raise: a ValidationError for a README it would refuse,
+    StaleEdit when the card is no longer at ``expected_revision``.
+    """
+    sections, metadata = parse_card_readme(text)
+    imported = ModelCard(**check_card_values(sections=sections, metadata=metadata))
+    check_revision(card, expected_revision)
+    return ImportChanges(
+        sections=[diff for diff in card_diff(card, imported) if diff.status != "unchanged"],
+        metadata=metadata_diff(card, imported),
     )
 
 

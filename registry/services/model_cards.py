@@ -97,6 +97,24 @@ def update_card(
     return card
 
 
+def check_card_values(*, sections: dict[str, Any], metadata: dict[str, Any]) -> dict[str, Any]:
+    """The values ``update_card`` would store, or the ValidationError it would raise.
+
+    Saves nothing; the README import shows what it would change before it replaces the card.
+    """
+    values, _html = _clean_and_render(sections, metadata)
+    return values
+
+
+def render_section(*, field: str, text: str) -> str:
+    """The HTML ``update_card`` would store for one section, or the ValidationError it would raise.
+
+    Saves nothing; the editor's live preview warns with it before a save is refused.
+    """
+    _values, html = _clean_and_render({field: text}, {})
+    return html[field]
+
+
 def _clean_and_render(
     sections: dict[str, Any], metadata: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, str]]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import semver
 from django.core.exceptions import ValidationError
@@ -25,7 +26,7 @@ from registry.models import (
     RegisteredModel,
 )
 from registry.permissions import require_edit
-from registry.services.artifacts import store_artifact
+from registry.services.artifacts import check_onnx_head, store_artifact
 from registry.services.contracts import ContractChange, check_contract, diff_contracts
 from registry.services.storage import delete_files_on_commit
 
@@ -35,6 +36,7 @@ LIVE_STATUSES = {VersionStatus.STAGING, VersionStatus.PRODUCTION}
 _NUMERIC = re.compile(r"[0-9]+")
 _MAX_DIGITS = 255  # the digit count is one byte
 _END, _NUMERIC_IDENTIFIER, _TEXT_IDENTIFIER, _RELEASE = b"\x00", b"\x01", b"\x02", b"\x03"
+_T = TypeVar("_T")
 
 
 def parse_semver(text: str) -> semver.Version:
@@ -83,6 +85,20 @@ def previous_version(version: ModelVersion) -> ModelVersion | None:
     )
 
 
+def latest_version(model: RegisteredModel) -> ModelVersion | None:
+    """The model's highest version in semver order, or None before its first."""
+    return model.versions.order_by("-sort_key").first()
+
+
+def next_version_after(version: str) -> str:
+    """The version to suggest after ``version``: its next minor (1.2.0 → 1.3.0).
+
+    semver's natural order, so a pre-release suggests the release it leads to
+    (2.0.0-rc.1 → 2.0.0, 1.2.3-rc.1 → 1.3.0); build metadata is dropped. Always higher.
+    """
+    return str(parse_semver(version).next_version("minor"))
+
+
 def contract_changes(old: ModelVersion | None, new: ModelVersion) -> list[ContractChange]:
     if old is None:
         return []
@@ -108,12 +124,7 @@ def create_version(
 ) -> ModelVersion:
     """Register a version; its card and any contract not given are copied forward."""
     require_edit(actor, model)
-    if len(version.strip()) > MAX_VERSION_LENGTH:
-        raise ValidationError(
-            {"version": f"A version may have at most {MAX_VERSION_LENGTH} characters."}
-        )
-    parsed = parse_semver(version)
-    sort_key = semver_sort_key(parsed)
+    parsed, sort_key = _parsed_version(version)
     notes_html = render_fields({"notes": notes})["notes"]
     # Lock the model row so concurrent registrations get distinct numbers.
     locked = RegisteredModel.objects.select_for_update().get(pk=model.pk)
@@ -128,26 +139,16 @@ def create_version(
         created_by=actor,
     )
     before = previous_version(new)
-    new.input_schema = (
-        input_schema if input_schema is not None else _inherit(before, "input_schema")
-    )
-    new.output_schema = (
-        output_schema if output_schema is not None else _inherit(before, "output_schema")
-    )
-    new.example_request = (
-        example_request if input_schema is not None else _inherit(before, "example_request", None)
-    )
-    new.example_response = (
-        example_response
-        if output_schema is not None
-        else _inherit(before, "example_response", None)
-    )
-    check_contract(
-        input_schema=new.input_schema,
-        output_schema=new.output_schema,
-        example_request=new.example_request,
-        example_response=new.example_response,
-    )
+    given = {
+        "input_schema": input_schema,
+        "output_schema": output_schema,
+        "example_request": example_request,
+        "example_response": example_response,
+    }
+    contract = _given_or_copied(before, given)
+    check_contract(**contract)
+    for field, value in contract.items():
+        setattr(new, field, value)
     try:
         with transaction.atomic():  # a savepoint: the refusal below leaves a usable transaction
             new.save()
@@ -199,6 +200,88 @@ def _copy_card_forward(before: ModelVersion | None, new: ModelVersion, actor: Pe
     fields = [field for field, _ in CARD_SECTIONS] + CARD_METADATA_FIELDS + ["html"]
     values = {field: getattr(source, field) for field in fields} if source else {}
     return ModelCard.objects.create(version=new, updated_by=actor, **values)
+
+
+def check_new_version(
+    *,
+    model: RegisteredModel,
+    version: str | None,
+    notes: str = "",
+    input_schema: dict[str, Any] | None = None,
+    output_schema: dict[str, Any] | None = None,
+    example_request: Any = None,
+    example_response: Any = None,
+    upload: UploadedFile | None = None,
+) -> None:
+    """Raise every refusal ``register_version`` would give these values, at once; writes nothing.
+
+    Registering stops at its first refusal; a form calls this first so one submit reports the
+    version, the contract and the file (its first bytes) together, and the notes when anything
+    else is refused (rendering them is the costly check, and registering does it anyway).
+    ``version`` None skips the version's checks (the form refused the box itself). Nothing is
+    locked: registering checks it all again.
+    """
+    errors: dict[str, list[str]] = {}
+    new = None if version is None else _collect(errors, _unregistered, model, version)
+    given = {
+        "input_schema": input_schema,
+        "output_schema": output_schema,
+        "example_request": example_request,
+        "example_response": example_response,
+    }
+    before = previous_version(new) if new is not None else None
+    _collect(errors, check_contract, **_given_or_copied(before, given))
+    if upload is not None:
+        _collect(errors, check_onnx_head, upload)
+    if errors and notes:
+        _collect(errors, render_fields, {"notes": notes})
+    if errors:
+        raise ValidationError(errors)
+
+
+def _given_or_copied(before: ModelVersion | None, given: dict[str, Any]) -> dict[str, Any]:
+    """The contract ``create_version`` would store: each side as given, or copied from ``before``.
+
+    A side whose schema is not given is copied whole, its example included.
+    """
+    contract = dict(given)
+    for schema, example in (
+        ("input_schema", "example_request"),
+        ("output_schema", "example_response"),
+    ):
+        if given[schema] is None:
+            contract[schema] = _inherit(before, schema)
+            contract[example] = _inherit(before, example, None)
+    return contract
+
+
+def _unregistered(model: RegisteredModel, version: str) -> ModelVersion:
+    """``version`` as an unsaved row of ``model``, refused as ``create_version`` refuses it."""
+    parsed, sort_key = _parsed_version(version)
+    _refuse_duplicate(model, parsed, sort_key)
+    return ModelVersion(model=model, version=str(parsed), sort_key=sort_key)
+
+
+def _parsed_version(version: str) -> tuple[semver.Version, str]:
+    """``version`` parsed, with its sort key; a ValidationError on the version when refused."""
+    if len(version.strip()) > MAX_VERSION_LENGTH:
+        raise ValidationError(
+            {"version": f"A version may have at most {MAX_VERSION_LENGTH} characters."}
+        )
+    parsed = parse_semver(version)
+    return parsed, semver_sort_key(parsed)
+
+
+def _collect(
+    errors: dict[str, list[str]], check: Callable[..., _T], *args: Any, **kwargs: Any
+) -> _T | None:
+    """``check(*args, **kwargs)``; a ValidationError it raises goes into ``errors`` instead."""
+    try:
+        return check(*args, **kwargs)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+        return None
 
 
 def _lock(version: ModelVersion, expected_revision: int | None) -> ModelVersion:

@@ -12,13 +12,20 @@ from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
+from portal.people import signed_in
 from portal.web import HtmxHttpRequest, submit, wants_fragment
 from registry.choices import VersionStatus
-from registry.filtersets import RegisteredModelFilterSet
+from registry.filtersets import ALL_TEAMS, ModelPageFilterSet
 from registry.forms import ModelCreateForm, ModelEditForm
 from registry.models import CARD_SECTIONS, ModelVersion, RegisteredModel
 from registry.permissions import can_create_model, can_edit_model, require_edit
-from registry.queries import ModelPage, model_list_queryset, model_page, model_rows
+from registry.queries import (
+    ModelPage,
+    model_list_queryset,
+    model_page,
+    model_rows,
+    team_options,
+)
 from registry.services.card_diffs import card_diff, metadata_diff
 from registry.services.models import create_model, update_model
 from registry.services.versions import contract_changes
@@ -31,10 +38,15 @@ SECTION_TITLES = dict(CARD_SECTIONS)
 
 @require_GET
 def model_list(request: HtmxHttpRequest) -> HttpResponse:
-    filterset = RegisteredModelFilterSet(request.GET or None, queryset=model_list_queryset())
+    # Always bound: with no query string a member still sees their teams' models.
+    filterset = ModelPageFilterSet(
+        request.GET, queryset=model_list_queryset(), teams=team_options(signed_in(request))
+    )
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "filter": filterset,
+        "shows_my_teams": filterset.shows_my_teams,
+        "all_teams": ALL_TEAMS,
         "page": page,
         "rows": model_rows(page.object_list),
         "can_create": can_create_model(request.user),
@@ -115,7 +127,7 @@ def model_detail(request: HtmxHttpRequest, name: str, version: str | None = None
         "selected": read.selected,
         "production": read.production,
         "staging": read.staging,
-        "activity": read.activity,
+        "activity": read.activity_entries,
         "can_edit": can_edit_model(request.user, model),
     }
     if read.selected is not None:

@@ -5,16 +5,29 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from portal.web import HtmxHttpRequest, report_outcome, submit, upload_refusal
+from portal.web import (
+    HtmxHttpRequest,
+    apply_service_errors,
+    report_outcome,
+    submit,
+    upload_refusal,
+)
 from registry.choices import VersionStatus
 from registry.forms import ContractForm, StatusForm, VersionForm
-from registry.models import ModelVersion
+from registry.models import ModelVersion, RegisteredModel
 from registry.permissions import require_edit
-from registry.services.versions import register_version, set_version_status, update_contract
+from registry.services.versions import (
+    check_new_version,
+    latest_version,
+    register_version,
+    set_version_status,
+    update_contract,
+)
 from registry.views.shared import get_model, get_version
 
 EXAMPLES = {"example_request": "example request", "example_response": "example response"}
@@ -27,13 +40,17 @@ VERSION_FORM_ERRORS = {"file": "artifact"}
 def version_create(request: HtmxHttpRequest, name: str) -> HttpResponse:
     model = get_model(name)
     require_edit(request.user, model)
-    context: dict[str, Any] = {"model": model}
+    latest = latest_version(model)
+    context: dict[str, Any] = {"model": model, "latest": latest}
     if request.method == "POST" and (refusal := upload_refusal(request)):
-        form = VersionForm(request.POST)
+        form = VersionForm(request.POST, latest=latest)
         form.add_error("artifact", refusal)
+        form.ask_for_the_file_again()
         context["form"] = form
         return render(request, "registry/version_form.html", context, status=413)
-    form = VersionForm(request.POST or None, request.FILES or None)
+    form = VersionForm(request.POST or None, request.FILES or None, latest=latest)
+    if form.is_bound:
+        _check_everything(form, model)
 
     def save(data: dict[str, Any]) -> ModelVersion:
         fields = dict(data)
@@ -47,8 +64,25 @@ def version_create(request: HtmxHttpRequest, name: str) -> HttpResponse:
         success=lambda version: f"Version {version.version} registered.",
         rename=VERSION_FORM_ERRORS,
     )
+    if form.errors and form.files.get("artifact"):
+        form.ask_for_the_file_again()
     context["form"] = form
     return done.response or render(request, "registry/version_form.html", context)
+
+
+def _check_everything(form: VersionForm, model: RegisteredModel) -> None:
+    """Put the service's refusals on the form beside the fields' own, before registering.
+
+    A form with a bad field never reaches the service, and registering stops at its first
+    refusal; ``check_new_version`` names every problem, so one submit shows them all.
+    """
+    form.is_valid()
+    fields = dict(form.cleaned_data)  # the fields that parsed; the others carry their error
+    version, upload = fields.pop("version", None), fields.pop("artifact", None)
+    try:
+        check_new_version(model=model, version=version, upload=upload, **fields)
+    except ValidationError as exc:
+        apply_service_errors(form, exc, VERSION_FORM_ERRORS)
 
 
 @require_POST

@@ -1,6 +1,34 @@
 // Small helpers shared by every page. No inline script anywhere: the CSP forbids it.
 (function () {
   "use strict";
+  document.documentElement.classList.add("js");
+  // At phone width the main menu folds behind a button.
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest && event.target.closest(".menu-toggle");
+    if (!toggle) { return; }
+    var open = toggle.closest(".topbar").classList.toggle("open");
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+  // A table or block wider than its box scrolls inside itself: make it reachable by keyboard
+  // (tabindex, a named region) and give it the edge-shadow cue (.scroll-x).
+  function markScrollers(root) {
+    var boxes = root.querySelectorAll(".table-wrap, .table, pre, .diff, .markdown table");
+    Array.prototype.forEach.call(boxes, function (box) {
+      var outer = box.parentElement && box.parentElement.closest("[data-scroll-region]");
+      if (outer || box.scrollWidth <= box.clientWidth + 1) { return; }
+      if (getComputedStyle(box).overflowX === "visible") { return; }
+      var heading = box.closest("section, .card, details");
+      var title = heading && heading.querySelector("h2, h3, summary");
+      box.classList.add("scroll-x");
+      box.setAttribute("data-scroll-region", "");
+      box.setAttribute("tabindex", "0");
+      box.setAttribute("role", "region");
+      box.setAttribute("aria-label", (title ? title.textContent.trim() + ": " : "") + "scrolls sideways");
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { markScrollers(document); });
+  window.addEventListener("resize", function () { markScrollers(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { markScrollers(event.target); });
   // Ask before a form marked data-confirm submits (e.g. revoking a token).
   document.addEventListener("submit", function (event) {
     var message = event.target.getAttribute && event.target.getAttribute("data-confirm");

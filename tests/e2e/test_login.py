@@ -42,7 +42,9 @@ def test_it_signs_a_user_in_and_shows_their_home_page(page: Any, login, erin) ->
     assert urlsplit(page.url).path == "/"
     assert page.get_by_role("heading", name="My work", level=1).is_visible()
     assert page.locator("header.topbar .whoami .role").all_inner_texts() == ["Engineer"]
-    assert "Payments Platform" in page.locator("section.card", has_text="My teams").inner_text()
+    assert (
+        "Payments Platform" in page.get_by_role("region", name="My teams", exact=True).inner_text()
+    )
     nav = page.get_by_role("navigation", name="Main")
     for label in NAV_LINKS:
         assert nav.get_by_role("link", name=label, exact=True).is_visible(), label

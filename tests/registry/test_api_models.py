@@ -1,5 +1,7 @@
 """The models API: CRUD, search, permissions and error shapes."""
 
+import re
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -219,3 +221,12 @@ def test_pathologically_nested_json_is_a_400(api_for, alice) -> None:
     body = "[" * 100_000 + "]" * 100_000
     response = api_for(alice).post("/api/v1/models/", body, content_type="application/json")
     assert response.status_code == 400
+
+
+def test_path_parameters_name_the_same_thing_the_same_way(api_for, alice) -> None:
+    """A model is {model_name} in every path, a version {version}; nothing else is a parameter."""
+    paths = api_for(alice).get("/api/v1/schema/?format=json").json()["paths"]
+    names = {name for path in paths for name in re.findall(r"{(\w+)}", path)}
+
+    assert names == {"model_name", "version"}
+    assert "/api/v1/models/{model_name}/compare/" in paths

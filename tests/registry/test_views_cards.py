@@ -15,6 +15,7 @@ EDIT = "/models/fraud-score/versions/1.0.0/card/edit/"
 PREVIEW = "/models/fraud-score/versions/1.0.0/card/preview/"
 EXPORT = "/models/fraud-score/versions/1.0.0/card/export/"
 IMPORT = "/models/fraud-score/versions/1.0.0/card/import/"
+CONFIRM = "/models/fraud-score/versions/1.0.0/card/import/confirm/"
 XSS = (
     "Safe *text* <script>alert('x')</script> "
     '<img src="x" onerror="alert(1)"> [bad](javascript:alert(2)) <iframe src="https://e.x"></iframe>'
@@ -156,12 +157,16 @@ def test_the_card_exports_as_a_readme_download(
 def test_an_exported_readme_imports_back_through_the_page(
     client_for: Any, alice: Any, v1: Any
 ) -> None:
-    """Export, edit the text, import: the card now equals the file."""
+    """Export, edit the text, import and confirm: the card now equals the file."""
     client = client_for(alice)
     update_card(actor=alice, card=v1.card, sections={"metrics": "AUC 0.91"})
     readme = client.get(EXPORT).content.decode().replace("AUC 0.91", "AUC 0.93")
 
-    response = client.post(IMPORT, {"readme": _readme(readme)})
+    shown = client.post(IMPORT, {"readme": _readme(readme)})
+    confirm = shown.context["form"]
+    response = client.post(
+        CONFIRM, {"readme": confirm["readme"].value(), "revision": confirm["revision"].value()}
+    )
 
     assert response.status_code == 302 and response["Location"] == v1.get_absolute_url()
     v1.card.refresh_from_db()

@@ -290,7 +290,9 @@ def test_the_model_page_shows_card_contract_versions_and_activity(
     assert "Intended use" not in response.context["missing_sections"]
     assert "What changed since 1.1.0" in html
     assert [d.field for d in response.context["changed_sections"]] == ["intended_use"]
-    assert "card.updated" in html and "version.created" in html
+    sentences = [entry.text for entry in response.context["activity"]]
+    assert "alice edited the card of churn-risk 2.0.0" in sentences
+    assert "alice registered churn-risk 1.0.0" in sentences
     assert len(response.context["versions"]) == 3
 
 

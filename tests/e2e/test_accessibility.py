@@ -1,0 +1,165 @@
+"""Main pages at phone width: nothing pans sideways, the keyboard gets a skip link and a
+visible focus, and axe-core (vendored in static/vendor/) finds no serious violation."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from portal.demo import seed
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+AXE = Path(settings.BASE_DIR) / "static" / "vendor" / "axe.min.js"
+SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "img"
+PAGES = [
+    "/",
+    "/models/",
+    "/models/wine-cultivar/",
+    "/models/wine-cultivar/compare/?a=1.0.0&b=1.1.0",
+    "/models/wine-cultivar/versions/1.1.0/card/edit/",
+    "/models/wine-cultivar/versions/1.1.0/contract/edit/",
+    "/models/wine-cultivar/versions/new/",
+    "/models/new/",
+    "/account/tokens/",
+]
+
+
+@pytest.fixture
+def demo(transactional_db: None) -> None:
+    seed()
+
+
+def _axe(page: Any) -> list[str]:
+    """Serious and critical axe-core violations of the page, one line per element."""
+    # evaluate() runs in the page without a <script> element, so the CSP stays as it is.
+    page.evaluate(AXE.read_text())
+    result = page.evaluate(
+        "() => axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa',"
+        " 'best-practice']})"
+    )
+    return [
+        f"{rule['id']} ({rule['impact']}): {node['target']} {node.get('failureSummary', '')}"
+        for rule in result["violations"]
+        if rule["impact"] in ("serious", "critical")
+        for node in rule["nodes"]
+    ]
+
+
+def _overflow(page: Any) -> list[str]:
+    """Elements that stick out past the right edge of the viewport."""
+    return page.evaluate(
+        """() => {
+          const width = document.documentElement.clientWidth;
+          if (document.documentElement.scrollWidth <= width) return [];
+          return [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > width + 1)
+            .filter(e => !e.closest('.scroll-x'))
+            .slice(0, 8)
+            .map(e => [e, e.parentElement].filter(Boolean)
+                      .map(x => x.tagName.toLowerCase() + (x.className ? '.' + x.className : ''))
+                      .join(' < ')
+                      + ' right=' + Math.round(e.getBoundingClientRect().right));
+        }"""
+    )
+
+
+def test_main_pages_fit_a_phone_and_pass_axe(
+    browser: Any, live_server: Any, login: Any, demo: None
+) -> None:
+    context = browser.new_context(base_url=live_server.url, viewport=PHONE)
+    page = context.new_page()
+    problems = {}
+    try:
+        page.goto("/accounts/login/")
+        problems["/accounts/login/"] = _overflow(page) + _axe(page)
+        login(page, "alice", "handoff-alice")
+        for path in PAGES:
+            page.goto(path)
+            found = _overflow(page) + _axe(page)
+            if found:
+                problems[path] = found
+    finally:
+        context.close()
+    failing = {path: found for path, found in problems.items() if found}
+    report = [f"{path}: {line}" for path, lines in failing.items() for line in lines]
+    assert failing == {}, "\n".join(report)
+
+
+def test_at_phone_width_the_menu_folds_behind_a_button(
+    browser: Any, live_server: Any, login: Any, demo: None
+) -> None:
+    context = browser.new_context(base_url=live_server.url, viewport=PHONE)
+    page = context.new_page()
+    try:
+        login(page, "alice", "handoff-alice")
+        page.goto("/models/")
+        header = page.locator("header.topbar").bounding_box()
+        models_link = page.get_by_role("navigation", name="Main").get_by_role("link", name="Models")
+        hidden_before = not models_link.is_visible()
+        page.get_by_role("button", name="Menu").click()
+        expanded = page.get_by_role("button", name="Menu").get_attribute("aria-expanded")
+        shown_after = models_link.is_visible()
+    finally:
+        context.close()
+    assert header["height"] < PHONE["height"] / 8
+    assert (hidden_before, expanded, shown_after) == (True, "true", True)
+
+
+def test_the_keyboard_skips_to_the_content_and_sees_where_it_is(
+    page: Any, login: Any, demo: None
+) -> None:
+    login(page, "alice", "handoff-alice")
+    page.goto("/models/")
+
+    page.keyboard.press("Tab")
+    skip = page.evaluate("document.activeElement.textContent.trim()")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    page.keyboard.press("Enter")
+
+    assert skip == "Skip to content"
+    assert outline != "none"
+    assert page.evaluate("document.activeElement.id") == "content"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('main') !== null")
+
+
+def test_a_refused_form_moves_focus_to_its_error_summary(page: Any, login: Any, demo: None) -> None:
+    login(page, "alice", "handoff-alice")
+    page.goto("/models/new/")
+    page.fill("#id_name", "Not A Name")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Register model").click()
+
+    assert page.evaluate("document.activeElement.dataset.errorSummary") == ""
+    page.locator(".error-summary a[href='#id_name']").click()
+    assert page.evaluate("document.activeElement.id") == "id_name"
+
+
+def test_readme_screenshots(browser: Any, live_server: Any, login: Any, demo: None) -> None:
+    """The README's screenshots, at desktop and phone width; saved to docs/img/ with
+    HANDOFF_UPDATE_SCREENSHOTS=1 (make screenshots), else only taken."""
+    save = os.environ.get("HANDOFF_UPDATE_SCREENSHOTS") == "1"
+    shots = [
+        ("model-page.png", DESKTOP, "/models/wine-cultivar/"),
+        ("model-page-phone.png", PHONE, "/models/wine-cultivar/"),
+        ("model-list.png", DESKTOP, "/models/"),
+    ]
+    for name, viewport, path in shots:
+        context = browser.new_context(base_url=live_server.url, viewport=viewport)
+        page = context.new_page()
+        try:
+            login(page, "alice", "handoff-alice")
+            page.goto(path)
+            image = page.screenshot(full_page=False, animations="disabled")
+        finally:
+            context.close()
+        assert image[:8] == b"\x89PNG\r\n\x1a\n"
+        if save:
+            (SCREENSHOTS / name).write_bytes(image)
