@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "portal",
+    "portal.notifications",
+    "portal.backlog",
     "registry",
     "feedback",
 ]

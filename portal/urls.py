@@ -38,6 +38,8 @@ urlpatterns = [
     ),
     path(API_PREFIX, include("portal.api.urls")),
     path(API_PREFIX, include("registry.api.urls")),
+    path(API_PREFIX, include("portal.backlog.api.urls")),
     path("models/", include("registry.urls")),
+    path("backlog/", include("portal.backlog.urls")),
     *[path(f"{name}/", views.section, {"name": name}, name=name) for name in views.SECTIONS],
 ]

@@ -94,7 +94,6 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 SECTIONS = {
     "experiments": ("Experiments", "Runs, parameters and metric series, compared side by side."),
-    "backlog": ("Backlog", "Work items linked to models, runs, releases and alerts."),
     "feedback": ("Feedback", "Feedback on production predictions and error analysis."),
     "releases": ("Releases", "Release requests, evaluation gates and approvals."),
 }

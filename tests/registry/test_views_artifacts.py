@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from portal.uploads import limit_message
@@ -255,3 +257,19 @@ def test_the_upload_message_says_what_happened_to_the_file(
 
     assert "a worker will validate it shortly" in waiting.content.decode()
     assert _uploaded_message(v1, artifact) == "Artifact uploaded for 1.0.0: Valid."
+
+
+def test_a_refusal_after_a_redirect_is_an_error_summary_too(
+    client_for: Any, alice: Any, fraud_model: Any, v1: Any
+) -> None:
+    """An upload without a file redirects to the model page, which opens with the refusal."""
+    client = client_for(alice)
+    url = reverse("registry:artifact-upload", args=[fraud_model.name, v1.version])
+
+    response = client.post(url, {}, follow=True)
+
+    summary = re.search(
+        r'<div class="error-summary".*?</div>', response.content.decode(), re.S
+    ).group(0)
+    assert "Choose an ONNX file to upload." in summary
+    assert 'class="messages"' not in response.content.decode()
