@@ -41,5 +41,6 @@ urlpatterns = [
     path(API_PREFIX, include("portal.backlog.api.urls")),
     path("models/", include("registry.urls")),
     path("backlog/", include("portal.backlog.urls")),
+    path("notifications/", include("portal.notifications.urls")),
     *[path(f"{name}/", views.section, {"name": name}, name=name) for name in views.SECTIONS],
 ]

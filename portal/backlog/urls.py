@@ -1,11 +1,13 @@
 from django.urls import path
 
-from portal.backlog import views
+from portal.backlog.views import items, iterations
 
 app_name = "backlog"
 
 urlpatterns = [
-    path("", views.board, name="board"),
-    path("items/<int:pk>/", views.item_detail, name="item"),
-    path("iterations/<int:pk>/", views.iteration_detail, name="iteration"),
+    # Board, list, items (portal/backlog/views/items.py).
+    path("", items.board, name="board"),
+    path("items/<int:pk>/", items.item_detail, name="item"),
+    # Iterations (portal/backlog/views/iterations.py).
+    path("iterations/<int:pk>/", iterations.iteration_detail, name="iteration"),
 ]

@@ -1,4 +1,4 @@
-"""Backlog pages: the board, the list, an item, iterations."""
+"""Backlog pages: the board, the list, an item."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from portal.backlog.models import BacklogItem, Iteration
+from portal.backlog.models import BacklogItem
 
 
 @require_GET
@@ -18,9 +18,3 @@ def board(request: HttpRequest) -> HttpResponse:
 def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(BacklogItem, pk=pk)
     return render(request, "backlog/item_detail.html", {"item": item})
-
-
-@require_GET
-def iteration_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    iteration = get_object_or_404(Iteration, pk=pk)
-    return render(request, "backlog/iteration_detail.html", {"iteration": iteration})

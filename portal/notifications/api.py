@@ -1,0 +1,1 @@
+"""The notifications API: list mine, mark read."""
