@@ -507,11 +507,12 @@ def _paths(seeded: dict[str, Any]) -> list[tuple[str, str, str]]:
     api_models = reverse("registry-api:model-list")
     return [
         ("home", "page", "/"),
-        ("model list", "page", reverse("registry:model-list")),
+        # All teams: the whole registry, not only the signed-in person's teams (the default).
+        ("model list", "page", reverse("registry:model-list") + "?team=*"),
         (
             "filtered list",
             "page",
-            reverse("registry:model-list") + "?q=fraud&status=candidate&sort=-updated_at",
+            reverse("registry:model-list") + "?team=*&q=fraud&status=candidate&sort=-updated_at",
         ),
         ("model page (oldest model)", "page", reverse("registry:model-detail", args=[oldest])),
         (
