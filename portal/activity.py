@@ -26,6 +26,8 @@ from django.utils.html import format_html
 from django.utils.module_loading import module_has_submodule
 from django.utils.safestring import SafeString
 
+from portal.backlog.choices import OPEN, Status
+from portal.backlog.models import BacklogItem, Comment
 from portal.models import AuditEvent, Team
 from portal.people import Person
 
@@ -64,6 +66,7 @@ SYSTEM_ACTOR = "Handoff"  # workers act for nobody: "Handoff validated the artif
 # A teammate's API tokens are theirs alone, not team news.
 PRIVATE_VERB_PREFIX = "token."
 RECENT_LIMIT = 10
+ASSIGNED_LIMIT = 50  # the home page's "Assigned to me" shows at most this many
 
 Target = tuple[int, str]  # (content type id, target id), as an audit event names its target
 LinkFinder = Callable[[set[Target]], Mapping[Target, str]]
@@ -197,6 +200,8 @@ class Home:
     team_activity: list[Entry]  # what the other people in my teams did last
     my_activity: list[Entry]
     team_admins: list[Person]  # who can add a person in no team to one (else empty)
+    assigned: list[tuple[str, list[BacklogItem]]]  # my open backlog items, (status label, items)
+    mentions: list[Comment]  # the newest comments that mention me, with their item and author
 
 
 def home_page(person: Person) -> Home:
@@ -216,6 +221,37 @@ def home_page(person: Person) -> Home:
         team_activity=[_entry(event, names[event.actor_id], links) for event in theirs],
         my_activity=[_entry(event, "You", links) for event in mine],
         team_admins=[] if teams else team_admins(),
+        assigned=assigned_to(person),
+        mentions=mentions_of(person),
+    )
+
+
+def assigned_to(person: Person, limit: int = ASSIGNED_LIMIT) -> list[tuple[str, list[BacklogItem]]]:
+    """My open backlog items grouped by status, in workflow order: one query."""
+    items = list(
+        BacklogItem.objects.filter(assignees=person, status__in=OPEN)
+        .select_related("team")
+        .only("title", "status", "priority", "team__name")
+        .order_by("priority", "position", "pk")[:limit]
+    )
+    groups = [(Status(s).label, [item for item in items if item.status == s]) for s in OPEN]
+    return [(label, found) for label, found in groups if found]
+
+
+def mentions_of(person: Person, limit: int = RECENT_LIMIT) -> list[Comment]:
+    """The newest comments that mention me, each with its item and author: one query."""
+    return list(
+        Comment.objects.filter(mentions=person)
+        .select_related("item", "author")
+        .only(
+            "body",
+            "created_at",
+            "item__title",
+            "author__username",
+            "author__first_name",
+            "author__last_name",
+        )
+        .order_by("-created_at", "-pk")[:limit]
     )
 
 

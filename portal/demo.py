@@ -55,6 +55,9 @@ def seed() -> list[tuple[str, str, str]]:
     from registry.demo import seed_registry
 
     seed_registry(users)
+    from portal.backlog.demo import seed_backlog
+
+    seed_backlog(users)
     return [
         (username, password, ", ".join(str(r) for r in roles))
         for username, password, _, _, roles in DEMO_PEOPLE

@@ -27,6 +27,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "team_activity": read.team_activity,
         "recent_events": read.my_activity,
         "team_admins": read.team_admins,
+        "assigned": read.assigned,
+        "mentions": read.mentions,
         "workers": live_workers(),
     }
     return render(request, "portal/home.html", context)

@@ -24,6 +24,8 @@ from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, V
 from django.urls import reverse
 
 from portal.activity import Entry, Target, describe, detail_columns, display_name
+from portal.backlog.choices import OPEN
+from portal.backlog.models import BacklogItem, ItemLink
 from portal.models import AuditEvent, Team
 from portal.people import Person
 from registry.choices import VersionStatus
@@ -220,6 +222,7 @@ class ModelPage:
     tags: list[Tag]
     activity: list[AuditEvent]
     activity_entries: list[Entry]  # ``activity`` as sentences, each linked to its page
+    open_items: list[BacklogItem]  # open backlog items about the model or its versions
 
     @property
     def cards(self) -> dict[int, ModelCard]:
@@ -275,7 +278,35 @@ def model_page(model: RegisteredModel, *, version: str | None, page: str | None)
         tags=list(model.tags.all()),
         activity=activity,
         activity_entries=activity_entries(model, versions, activity),
+        open_items=open_items(model, versions),
     )
+
+
+OPEN_ITEMS_SHOWN = 10
+
+
+def open_items(model: RegisteredModel, versions: list[ModelVersion]) -> list[BacklogItem]:
+    """Open backlog items linked to the model or to any of its versions: one query.
+
+    The versions' ids come from ``light_versions`` as literals, like the activity's targets.
+    """
+    types = ContentType.objects.get_for_models(RegisteredModel, ModelVersion)
+    about = _link(types[RegisteredModel], [str(model.pk)])
+    ids = _texts(version.pk for version in versions)
+    if ids:
+        about |= _link(types[ModelVersion], ids)
+    items = BacklogItem.objects.filter(status__in=OPEN).filter(
+        pk__in=ItemLink.objects.filter(about).values("item_id")
+    )
+    return list(
+        items.only("id", "title", "status", "priority").order_by("priority", "pk")[
+            :OPEN_ITEMS_SHOWN
+        ]
+    )
+
+
+def _link(kind: ContentType, ids: list[str]) -> Q:
+    return Q(target_type=kind) & Q(target_id__in=ids)
 
 
 def light_versions(model: RegisteredModel) -> list[ModelVersion]:

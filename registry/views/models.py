@@ -12,7 +12,9 @@ from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
+from portal.backlog.permissions import WORKER_ROLES
 from portal.people import signed_in
+from portal.roles import has_role
 from portal.web import HtmxHttpRequest, submit, wants_fragment
 from registry.choices import VersionStatus
 from registry.filtersets import ALL_TEAMS, ModelPageFilterSet
@@ -129,6 +131,8 @@ def model_detail(request: HtmxHttpRequest, name: str, version: str | None = None
         "staging": read.staging,
         "activity": read.activity_entries,
         "can_edit": can_edit_model(request.user, model),
+        "open_items": read.open_items,
+        "can_file_item": has_role(request.user, *WORKER_ROLES),
     }
     if read.selected is not None:
         context.update(_version_context(read, read.selected))

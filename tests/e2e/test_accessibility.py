@@ -4,12 +4,16 @@ visible focus, and axe-core (vendored in static/vendor/) finds no serious violat
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 
+from portal.backlog.models import BacklogItem
+from portal.backlog.services.items import create_item
 from portal.demo import seed
 
 pytestmark = pytest.mark.browser
@@ -18,6 +22,8 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 AXE = Path(settings.BASE_DIR) / "static" / "vendor" / "axe.min.js"
 SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "img"
+# An item's id depends on the database: the demo fixture puts a real one in its place.
+ITEM_PAGE = "/backlog/items/<demo>/"
 PAGES = [
     "/",
     "/models/",
@@ -28,12 +34,27 @@ PAGES = [
     "/models/wine-cultivar/versions/new/",
     "/models/new/",
     "/account/tokens/",
+    "/backlog/iterations/",
+    "/backlog/iterations/current/",  # redirects to the demo's running iteration
+    "/notifications/",
+    "/backlog/",
+    ITEM_PAGE,  # the demo's first commented item (see the demo fixture)
 ]
 
 
 @pytest.fixture
-def demo(transactional_db: None) -> None:
+def demo(transactional_db: None) -> Iterator[None]:
     seed()
+    item = BacklogItem.objects.filter(comments__isnull=False).order_by("pk").first()
+    if item is None:  # a demo without backlog items still gets an item page checked
+        alice = get_user_model().objects.get(username="alice")
+        item = create_item(actor=alice, team=alice.teams.first(), title="Check the demo item")
+    index = PAGES.index(ITEM_PAGE)
+    PAGES[index] = item.get_absolute_url()
+    try:
+        yield
+    finally:
+        PAGES[index] = ITEM_PAGE
 
 
 def _axe(page: Any) -> list[str]:

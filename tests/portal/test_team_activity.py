@@ -153,8 +153,9 @@ def test_a_phrase_missing_its_detail_falls_back_to_words() -> None:
 
 
 # session, user, teams, their members, my teammates' newest events, mine, the pages of their
-# targets (one query for the registry's), live workers, the viewer's roles
-TEAM_HOME_QUERIES = 9
+# targets (one query for the registry's), live workers, the viewer's roles, my open items,
+# my mentions, the bell's unread count
+TEAM_HOME_QUERIES = 12
 
 
 def test_home_runs_the_same_queries_for_few_or_many_team_events(

@@ -224,9 +224,9 @@ def test_pathologically_nested_json_is_a_400(api_for, alice) -> None:
 
 
 def test_path_parameters_name_the_same_thing_the_same_way(api_for, alice) -> None:
-    """A model is {model_name} in every path, a version {version}; nothing else is a parameter."""
+    """Each thing has one parameter name in every path: {model_name}, {version}, {item_id}…"""
     paths = api_for(alice).get("/api/v1/schema/?format=json").json()["paths"]
     names = {name for path in paths for name in re.findall(r"{(\w+)}", path)}
 
-    assert names == {"model_name", "version"}
+    assert names == {"model_name", "version", "item_id", "link_id", "iteration_id"}
     assert "/api/v1/models/{model_name}/compare/" in paths

@@ -135,7 +135,7 @@ def test_a_model_with_one_version_compares_it_with_itself(
 
 
 # session, user, model, versions (with artifacts), the two cards, the viewer's roles
-COMPARE_QUERIES = 6
+COMPARE_QUERIES = 7  # with the bell
 
 
 def test_the_compare_page_runs_the_same_queries_for_3_or_30_versions(

@@ -172,7 +172,7 @@ def _query_count(client: Any, url: str) -> int:
 
 # session, user, page count, models (each with its latest version's id), their tags, those
 # versions (with card), the viewer's roles, and the team and tag choices of the filter form
-LIST_QUERIES = 9
+LIST_QUERIES = 10  # with the bell
 
 
 def test_the_list_runs_the_same_queries_for_3_or_30_models(
@@ -326,8 +326,9 @@ def test_the_model_page_hides_edit_buttons_from_non_members(
 
 
 # session, user, model, every version (light), the selected and previous versions (card,
-# creator, artifact), the versions table's page, tags, activity, the editor's teams and roles
-DETAIL_QUERIES = 10
+# creator, artifact), the versions table's page, tags, activity, the open backlog items about
+# the model or its versions, the editor's teams and roles
+DETAIL_QUERIES = 12  # with the bell and the open items
 
 
 def test_the_model_page_runs_the_same_queries_for_3_or_30_versions(

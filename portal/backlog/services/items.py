@@ -140,10 +140,10 @@ def move_item(
     previous = locked.status
     if status != previous and not locked.can_move_to(status):
         allowed = ", ".join(Status(s).label for s in locked.next_statuses())
+        target = Status(status).label if status in Status.values else repr(status)
         raise ValidationError(
             {
-                "status": f"An item cannot move from {Status(previous).label} to "
-                f"{Status(status).label if status in Status.values else status!r}; "
+                "status": f"An item cannot move from {Status(previous).label} to {target}; "
                 f"from {Status(previous).label} it may move to: {allowed}."
             }
         )
