@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "portal.notifications",
     "portal.backlog",
     "registry",
+    "registry.experiments",
     "feedback",
 ]
 

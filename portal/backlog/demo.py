@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from unittest import mock
 
+import time_machine
 from django.db import models
 from django.utils import timezone
 
@@ -23,7 +23,7 @@ from portal.backlog.models import BacklogItem, Iteration
 from portal.backlog.services.comments import add_comment
 from portal.backlog.services.items import create_item, move_item, update_item
 from portal.backlog.services.iterations import create_iteration, update_iteration_notes
-from portal.models import AuditEvent, Team
+from portal.models import Team
 
 FINISHED = "Sprint 14"
 RUNNING = "Sprint 15"
@@ -300,24 +300,11 @@ def seed_backlog(users: dict[str, Any]) -> None:
 def _clock() -> Iterator[Callable[[datetime], None]]:
     """Run the services as if it were the time the caller sets (always in the past).
 
-    ``timezone.now`` is replaced for everything that asks it at call time (auto_now fields,
-    closed_at, localdate); the audit log's ``created_at`` default was bound to the function
-    when the model was defined, so that field's default is replaced as well.
+    time-machine moves the process's clock itself, so every ``now`` (auto_now fields, the
+    audit log's ``created_at``, ``closed_at``) reads the time of the story's step.
     """
-    moment = [timezone.now()]
-
-    def now() -> datetime:
-        return moment[0]
-
-    def set_time(when: datetime) -> None:
-        moment[0] = when
-
-    created_at: models.Field[Any, Any] = AuditEvent._meta.get_field("created_at")  # type: ignore[assignment]
-    with (
-        mock.patch("django.utils.timezone.now", now),
-        mock.patch.object(created_at, "_get_default", now),
-    ):
-        yield set_time
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        yield traveller.move_to
 
 
 class _Demo:
