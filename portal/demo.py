@@ -58,6 +58,9 @@ def seed() -> list[tuple[str, str, str]]:
     from portal.backlog.demo import seed_backlog
 
     seed_backlog(users)
+    from registry.experiments.demo import seed_experiments
+
+    seed_experiments(users)
     return [
         (username, password, ", ".join(str(r) for r in roles))
         for username, password, _, _, roles in DEMO_PEOPLE

@@ -39,8 +39,11 @@ urlpatterns = [
     path(API_PREFIX, include("portal.api.urls")),
     path(API_PREFIX, include("registry.api.urls")),
     path(API_PREFIX, include("portal.backlog.api.urls")),
+    path(API_PREFIX, include("registry.experiments.api.urls")),
     path("models/", include("registry.urls")),
     path("backlog/", include("portal.backlog.urls")),
+    path("experiments/", include("registry.experiments.urls")),
+    path("experiments/", include("registry.experiments.promote_urls")),
     path("notifications/", include("portal.notifications.urls")),
     *[path(f"{name}/", views.section, {"name": name}, name=name) for name in views.SECTIONS],
 ]

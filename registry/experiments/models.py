@@ -140,3 +140,23 @@ class MetricSummary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: last {self.last}"
+
+
+class Promotion(models.Model):
+    """A finished run registered as a model version: where that version came from."""
+
+    # PROTECT: a version's provenance outlives any clean-up of old runs.
+    run = models.ForeignKey(Run, on_delete=models.PROTECT, related_name="promotions")
+    version = models.OneToOneField(
+        "registry.ModelVersion", on_delete=models.CASCADE, related_name="promotion"
+    )
+    promoted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    promoted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-promoted_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.run} → {self.version}"

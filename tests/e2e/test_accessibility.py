@@ -15,6 +15,9 @@ from django.contrib.auth import get_user_model
 from portal.backlog.models import BacklogItem
 from portal.backlog.services.items import create_item
 from portal.demo import seed
+from registry.experiments.models import Experiment, Run
+from registry.experiments.services.experiments import create_experiment
+from registry.experiments.services.runs import create_run, log_batch
 
 pytestmark = pytest.mark.browser
 
@@ -24,6 +27,10 @@ AXE = Path(settings.BASE_DIR) / "static" / "vendor" / "axe.min.js"
 SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "img"
 # An item's id depends on the database: the demo fixture puts a real one in its place.
 ITEM_PAGE = "/backlog/items/<demo>/"
+# So do an experiment's, a run's and a comparison's: the demo fixture fills them in.
+EXPERIMENT_PAGE = "/experiments/<demo>/"
+RUN_PAGE = "/experiments/runs/<demo>/"
+COMPARE_PAGE = "/experiments/<demo>/compare/"
 PAGES = [
     "/",
     "/models/",
@@ -39,6 +46,10 @@ PAGES = [
     "/notifications/",
     "/backlog/",
     ITEM_PAGE,  # the demo's first commented item (see the demo fixture)
+    "/experiments/",
+    EXPERIMENT_PAGE,  # the demo's first experiment, its first run, and its first three runs
+    RUN_PAGE,
+    COMPARE_PAGE,
 ]
 
 
@@ -51,10 +62,44 @@ def demo(transactional_db: None) -> Iterator[None]:
         item = create_item(actor=alice, team=alice.teams.first(), title="Check the demo item")
     index = PAGES.index(ITEM_PAGE)
     PAGES[index] = item.get_absolute_url()
+    experiment_pages = _experiment_pages()
     try:
         yield
     finally:
         PAGES[index] = ITEM_PAGE
+        for placeholder, real in experiment_pages.items():
+            PAGES[PAGES.index(real)] = placeholder
+
+
+def _experiment_pages() -> dict[str, str]:
+    """Put the demo's experiment, run and compare pages in place of their placeholders."""
+    experiment = Experiment.objects.order_by("pk").first()
+    if experiment is None:  # a demo without experiments still gets their pages checked
+        alice = get_user_model().objects.get(username="alice")
+        experiment = create_experiment(
+            actor=alice,
+            team=alice.teams.first(),
+            name="demo-sweep",
+            metric_directions={"loss": "min"},
+        )
+        for lr in (0.1, 0.01, 0.001):
+            run = create_run(actor=alice, experiment=experiment, name=f"lr={lr}")
+            log_batch(
+                actor=alice,
+                run=run,
+                params=[{"key": "lr", "value": lr}],
+                metrics=[{"key": "loss", "value": 1 / (s + 1) + lr, "step": s} for s in range(20)],
+            )
+    runs = list(Run.objects.filter(experiment=experiment).order_by("pk")[:3])
+    pages = {
+        EXPERIMENT_PAGE: f"/experiments/{experiment.pk}/",
+        RUN_PAGE: f"/experiments/runs/{runs[0].pk}/",
+        COMPARE_PAGE: f"/experiments/{experiment.pk}/compare/?runs="
+        + ",".join(str(run.pk) for run in runs),
+    }
+    for placeholder, real in pages.items():
+        PAGES[PAGES.index(placeholder)] = real
+    return pages
 
 
 def _axe(page: Any) -> list[str]:

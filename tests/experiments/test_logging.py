@@ -59,6 +59,7 @@ def test_later_batches_fold_into_the_summary_by_step(alice: Any, run: Any) -> No
         ({"key": "loss", "value": math.inf, "step": 1}, "finite"),
         ({"key": "loss", "value": "0.5", "step": 1}, "finite"),
         ({"key": "loss", "value": True, "step": 1}, "finite"),
+        ({"key": "loss", "value": 2**1024, "step": 1}, "finite"),
         ({"key": "loss", "value": 0.5, "step": -1}, "step"),
         ({"key": "loss", "value": 0.5, "step": 1.5}, "step"),
         ({"key": "bad key!", "value": 0.5, "step": 1}, "key"),
@@ -155,3 +156,16 @@ def test_datasets_need_a_name_and_a_sha256(alice: Any, sweep: Any) -> None:
 
     with pytest.raises(ValidationError):
         create_run(actor=alice, experiment=sweep, datasets=[{"name": "x", "sha256": "nothex"}])
+
+
+def test_an_experiment_serves_a_model_of_its_own_team(
+    alice: Any, risk_team: Any, search_team: Any, charlie: Any
+) -> None:
+    from registry.services.models import create_model
+
+    other = create_model(actor=charlie, name="query-intent", title="Query intent", team=search_team)
+
+    with pytest.raises(ValidationError) as refused:
+        create_experiment(actor=alice, team=risk_team, name="borrowed", model=other)
+
+    assert "another team" in refused.value.message_dict["model"][0]

@@ -5,6 +5,7 @@ Artifact validation is the concrete job under test: its row is a portal.jobs.Job
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -392,7 +393,15 @@ def _migrate(targets: list[tuple[str, str]]) -> Any:
     return executor.loader.project_state(targets).apps
 
 
+@pytest.fixture
+def _back_to_latest() -> Iterator[None]:
+    """Migrating registry back also unapplies the apps that depend on it: restore them all."""
+    yield
+    _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("_back_to_latest")
 def test_the_migration_keeps_every_artifacts_outcome(job: Artifact) -> None:
     """A validated row keeps its status and time; a row left validating is taken over later."""
     # given: rows as the old code left them

@@ -228,5 +228,8 @@ def test_path_parameters_name_the_same_thing_the_same_way(api_for, alice) -> Non
     paths = api_for(alice).get("/api/v1/schema/?format=json").json()["paths"]
     names = {name for path in paths for name in re.findall(r"{(\w+)}", path)}
 
-    assert names == {"model_name", "version", "item_id", "link_id", "iteration_id"}
+    assert names == {
+        *("model_name", "version", "item_id", "link_id", "iteration_id"),
+        *("experiment_id", "run_id", "key"),
+    }
     assert "/api/v1/models/{model_name}/compare/" in paths

@@ -29,6 +29,8 @@ def create_experiment(
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": "An experiment needs a name."})
+    if model is not None and model.team_id != team.pk:
+        raise ValidationError({"model": f"{model.name} belongs to another team."})
     directions = _directions(metric_directions or {})
     try:
         with transaction.atomic():

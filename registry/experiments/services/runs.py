@@ -160,14 +160,24 @@ def _point(raw: Any, now: datetime) -> tuple[Point | None, str | None]:
     if problem := key_problem(raw.get("key")):
         return None, problem
     value, step = raw.get("value"), raw.get("step", 0)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None, f"value: must be a finite number, not {value!r}"
+    if not _finite(value):
+        return None, f"value: must be a finite number, not {str(value)[:40]}"
     if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= MAX_STEP:
         return None, f"step: must be a whole number ≥ 0, not {step!r}"
     stamp = raw.get("timestamp", now)
     if not isinstance(stamp, datetime):
         return None, "timestamp: must be a time"
+    assert isinstance(value, int | float)  # _finite checked it
     return Point(key=raw["key"], value=float(value), step=step, timestamp=stamp), None
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
 
 
 def _pairs(rows: Sequence[dict[str, Any]], field: str, most: int, longest: int) -> dict[str, str]:

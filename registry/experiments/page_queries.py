@@ -1,0 +1,290 @@
+"""Read paths of the experiment pages: one function per page, each with a fixed query count.
+
+The experiment page reads a page of runs plus the chosen params and metric summaries of that
+page only; the compare page reads runs, params, summaries and the charted series in one query
+each, however many runs are compared.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, F, Max, OuterRef, QuerySet, Subquery
+from django.shortcuts import get_object_or_404
+
+from registry.experiments.downsample import DEFAULT_LIMIT, downsample
+from registry.experiments.models import (
+    Experiment,
+    MetricPoint,
+    MetricSummary,
+    Param,
+    Run,
+    RunStatus,
+    RunTag,
+)
+
+RUNS_PER_PAGE = 25
+DEFAULT_COLUMNS = 3  # of each kind, when none are chosen
+PARAMS, METRICS = "params", "metrics"
+MAX_CHARTS = 12  # series charted when the page names none: the first metrics by key
+PLAIN_SORTS = {"started": "started_at", "name": "name", "status": "status"}
+
+
+@dataclass(frozen=True)
+class Column:
+    """A param or metric shown as a column, written ``params.lr`` / ``metrics.loss``."""
+
+    kind: str
+    key: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind}.{self.key}"
+
+    @classmethod
+    def parse(cls, text: str) -> Column | None:
+        kind, _, key = text.strip().partition(".")
+        return cls(kind, key) if kind in (PARAMS, METRICS) and key else None
+
+
+def parse_columns(values: Sequence[str]) -> list[Column]:
+    """Columns from ``?columns=params.lr,metrics.loss`` (repeated or comma-separated)."""
+    columns: list[Column] = []
+    for value in values:
+        for part in value.split(","):
+            column = Column.parse(part)
+            if column is not None and column not in columns:
+                columns.append(column)
+    return columns
+
+
+def split_pair(text: str) -> tuple[str, str | None]:
+    """``"key=value"`` → (key, value); ``"key"`` → (key, None)."""
+    key, equals, value = text.strip().partition("=")
+    return key.strip(), (value.strip() if equals else None)
+
+
+# The list ------------------------------------------------------------------------------------
+
+
+def experiment_list() -> QuerySet[Experiment]:
+    return (
+        Experiment.objects.select_related("team", "model")
+        .annotate(run_count=Count("runs"), last_run=Max("runs__started_at"))
+        .order_by(F("last_run").desc(nulls_last=True), "name")
+    )
+
+
+def get_experiment(pk: int) -> Experiment:
+    return get_object_or_404(Experiment.objects.select_related("team", "model"), pk=pk)
+
+
+# One experiment's runs -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunFilters:
+    status: str = ""
+    tag: str = ""  # key or key=value
+    param: str = ""  # key or key=value
+
+    def apply(self, runs: QuerySet[Run]) -> QuerySet[Run]:
+        if self.status in RunStatus.values:
+            runs = runs.filter(status=self.status)
+        for relation, text in (("tags", self.tag), ("params", self.param)):
+            key, value = split_pair(text)
+            if key:
+                runs = runs.filter(**{f"{relation}__key": key})
+            if key and value is not None:
+                runs = runs.filter(**{f"{relation}__value": value})
+        return runs
+
+
+@dataclass
+class RunRow:
+    run: Run
+    values: dict[str, Any] = field(default_factory=dict)  # column name → value
+    tags: list[tuple[str, str]] = field(default_factory=list)
+    cells: list[Any] = field(default_factory=list)  # values in the order of the columns
+
+
+@dataclass
+class ExperimentPage:
+    experiment: Experiment
+    page: Page[Run]
+    rows: list[RunRow]
+    columns: list[Column]
+    param_keys: list[str]
+    metric_keys: list[str]
+    sort: str
+
+
+def _sort_value(column: Column) -> Subquery:
+    if column.kind == PARAMS:
+        source: QuerySet[Any] = Param.objects.filter(run=OuterRef("pk"), key=column.key)
+        return Subquery(source.values("value")[:1])
+    source = MetricSummary.objects.filter(run=OuterRef("pk"), key=column.key)
+    return Subquery(source.values("last")[:1])
+
+
+def _ordered(runs: QuerySet[Run], sort: str, columns: list[Column]) -> tuple[QuerySet[Run], str]:
+    name = sort.lstrip("-")
+    descending = sort.startswith("-")
+    if name in PLAIN_SORTS:
+        field_ = F(PLAIN_SORTS[name])
+    else:
+        column = Column.parse(name)
+        if column is None or column not in columns:
+            return runs.order_by("-started_at", "-pk"), "-started"
+        runs = runs.annotate(sort_value=_sort_value(column))
+        field_ = F("sort_value")
+    order = field_.desc(nulls_last=True) if descending else field_.asc(nulls_last=True)
+    return runs.order_by(order, "-started_at", "-pk"), sort
+
+
+def experiment_page(
+    experiment: Experiment,
+    *,
+    columns: list[Column],
+    filters: RunFilters,
+    sort: str = "",
+    page: str | None = None,
+) -> ExperimentPage:
+    runs = Run.objects.filter(experiment=experiment)
+    param_keys = _keys(Param.objects.filter(run__in=runs))
+    metric_keys = _keys(MetricSummary.objects.filter(run__in=runs))
+    if not columns:
+        columns = [Column(PARAMS, key) for key in param_keys[:DEFAULT_COLUMNS]]
+        columns += [Column(METRICS, key) for key in metric_keys[:DEFAULT_COLUMNS]]
+    ordered, sort = _ordered(filters.apply(runs.select_related("user")), sort, columns)
+    listed = Paginator(ordered, RUNS_PER_PAGE).get_page(page)
+    rows = _run_rows(list(listed.object_list), columns)
+    return ExperimentPage(experiment, listed, rows, columns, param_keys, metric_keys, sort)
+
+
+def _keys(rows: QuerySet[Any]) -> list[str]:
+    return list(rows.order_by("key").values_list("key", flat=True).distinct())
+
+
+def _run_rows(runs: list[Run], columns: list[Column]) -> list[RunRow]:
+    rows = {run.pk: RunRow(run) for run in runs}
+    wanted = {kind: [c.key for c in columns if c.kind == kind] for kind in (PARAMS, METRICS)}
+    if wanted[PARAMS]:
+        params = Param.objects.filter(run_id__in=rows, key__in=wanted[PARAMS])
+        for run_id, key, value in params.values_list("run_id", "key", "value"):
+            rows[run_id].values[f"{PARAMS}.{key}"] = value
+    if wanted[METRICS]:
+        summaries = MetricSummary.objects.filter(run_id__in=rows, key__in=wanted[METRICS])
+        for run_id, key, last in summaries.values_list("run_id", "key", "last"):
+            rows[run_id].values[f"{METRICS}.{key}"] = last
+    tags = RunTag.objects.filter(run_id__in=rows).order_by("key")
+    for run_id, key, value in tags.values_list("run_id", "key", "value"):
+        rows[run_id].tags.append((key, value))
+    for row in rows.values():
+        row.cells = [row.values.get(column.name) for column in columns]
+    return list(rows.values())
+
+
+# One run ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str
+    series: dict[int, list[tuple[int, float]]]  # run id → (step, value) as plotted
+    points: int  # points stored, over every run
+    shown: int  # points plotted
+
+    @property
+    def downsampled(self) -> bool:
+        return self.shown < self.points
+
+
+@dataclass
+class RunPage:
+    run: Run
+    params: list[tuple[str, str]]
+    tags: list[tuple[str, str]]
+    summaries: list[MetricSummary]
+    charts: list[Chart]
+
+
+def run_page(pk: int, *, limit: int = DEFAULT_LIMIT) -> RunPage:
+    run = get_object_or_404(
+        Run.objects.select_related("experiment", "experiment__team", "user"), pk=pk
+    )
+    params = list(Param.objects.filter(run=run).order_by("key").values_list("key", "value"))
+    tags = list(RunTag.objects.filter(run=run).order_by("key").values_list("key", "value"))
+    summaries = list(MetricSummary.objects.filter(run=run).order_by("key"))
+    charts = metric_charts([run.pk], [s.key for s in summaries], limit=limit)
+    return RunPage(run, params, tags, summaries, charts)
+
+
+def metric_charts(run_ids: list[int], keys: list[str], *, limit: int) -> list[Chart]:
+    """Each key's series of each run, downsampled to ``limit`` points a trace: one query."""
+    if not run_ids or not keys:
+        return []
+    raw: dict[str, dict[int, list[tuple[int, float]]]] = {key: {} for key in keys}
+    points = (
+        MetricPoint.objects.filter(run_id__in=run_ids, key__in=keys)
+        .order_by("key", "run_id", "step", "timestamp")
+        .values_list("key", "run_id", "step", "value")
+    )
+    for key, run_id, step, value in points.iterator(chunk_size=20_000):
+        raw[key].setdefault(run_id, []).append((step, value))
+    charts = []
+    for key in keys:
+        stored = sum(len(series) for series in raw[key].values())
+        kept = {run_id: downsample(series, limit) for run_id, series in raw[key].items()}
+        shown = sum(len(series) for series in kept.values())
+        charts.append(Chart(key, kept, stored, shown))
+    return charts
+
+
+# Compare ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class CompareData:
+    """What the compare page shows of its runs, read with a fixed number of queries."""
+
+    runs: list[Run]
+    params: dict[int, dict[str, str]]  # run id → key → value
+    summaries: dict[int, dict[str, MetricSummary]]  # run id → key → summary
+    metric_keys: list[str]
+    charts: list[Chart]
+
+
+def compare_runs(
+    experiment: Experiment,
+    run_ids: list[int],
+    *,
+    chart_keys: Sequence[str] | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> CompareData:
+    """The runs of ``experiment`` among ``run_ids`` (in that order) and what they logged.
+
+    ``chart_keys``: the metrics to read series of (None: every metric the runs logged).
+    """
+    found = {run.pk: run for run in Run.objects.filter(experiment=experiment, pk__in=run_ids)}
+    runs = [found[pk] for pk in run_ids if pk in found]
+    ids = [run.pk for run in runs]
+    params: dict[int, dict[str, str]] = defaultdict(dict)
+    for run_id, key, value in Param.objects.filter(run_id__in=ids).values_list(
+        "run_id", "key", "value"
+    ):
+        params[run_id][key] = value
+    summaries: dict[int, dict[str, MetricSummary]] = defaultdict(dict)
+    for summary in MetricSummary.objects.filter(run_id__in=ids):
+        summaries[summary.run_id][summary.key] = summary
+    metric_keys = sorted({key for by_key in summaries.values() for key in by_key})
+    if chart_keys is None:
+        charted = metric_keys[:MAX_CHARTS]
+    else:
+        charted = [key for key in chart_keys if key in metric_keys]
+    charts = metric_charts(ids, charted, limit=limit)
+    return CompareData(runs, dict(params), dict(summaries), metric_keys, charts)

@@ -1,0 +1,275 @@
+"""Read paths of experiments and runs: a constant number of queries whatever the runs.
+
+- Run search turns each clause into an EXISTS on MetricSummary (key, last) or Param (key,
+  value), so PostgreSQL answers "metrics.accuracy > 0.9" from the metric_search index rather
+  than by visiting every run; ordering by a metric is a subquery on the same summaries.
+- A metric series is read as plain tuples in step order from the (run, key, step) index and
+  thinned by ``downsample`` for charts.
+- ``compare_data`` is the one read path of the compare page and the compare API: four
+  queries for 2 or 100 runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+
+from registry.experiments.downsample import downsample
+from registry.experiments.models import (
+    Experiment,
+    MetricPoint,
+    MetricSummary,
+    Param,
+    Run,
+    RunTag,
+)
+from registry.experiments.search import Clause, Order, parse_filter, parse_order
+from registry.experiments.services.keys import key_problem
+
+MIN_POINTS = 4  # downsample keeps a bucket's first, min and max, and the last point
+MAX_POINTS = 10_000
+MIN_COMPARED, MAX_COMPARED = 2, 100
+MAX_COMPARED_METRICS = 20
+# Columns a list row never shows: they can be large.
+RUN_DETAIL_FIELDS = ("notes", "notes_html", "packages", "datasets", "source")
+# The compare page shows how the runs' packages differ, never their notes.
+COMPARE_DEFERRED = ("notes", "notes_html")
+_LOOKUPS = {"=": "exact", "<": "lt", "<=": "lte", ">": "gt", ">=": "gte"}
+
+Point = tuple[int, float, datetime]  # (step, value, timestamp)
+
+
+# Experiments --------------------------------------------------------------------------------
+
+
+def experiment_api_queryset() -> QuerySet[Experiment]:
+    return Experiment.objects.select_related("team", "model", "created_by")
+
+
+# Runs ---------------------------------------------------------------------------------------
+
+
+def run_list_queryset() -> QuerySet[Run]:
+    """Runs as a list shows them: the user's name and each metric's last value."""
+    summaries = MetricSummary.objects.only("id", "run_id", "key", "last")
+    return (
+        Run.objects.select_related("user")
+        .defer(*RUN_DETAIL_FIELDS)
+        .prefetch_related(Prefetch("summaries", queryset=summaries))
+    )
+
+
+def run_detail_queryset() -> QuerySet[Run]:
+    """A run with its params, tags and metric summaries: four queries."""
+    return Run.objects.select_related("user", "experiment__team").prefetch_related(
+        Prefetch("params", queryset=Param.objects.order_by("key")),
+        Prefetch("tags", queryset=RunTag.objects.order_by("key")),
+        "summaries",
+    )
+
+
+def search_runs(
+    runs: QuerySet[Run], *, filter_text: str = "", order_text: str = ""
+) -> QuerySet[Run]:
+    """``runs`` narrowed by the search language and ordered; SearchError when it is invalid."""
+    for clause in parse_filter(filter_text):
+        runs = runs.filter(_condition(clause))
+    return _ordered(runs, parse_order(order_text))
+
+
+def _condition(clause: Clause) -> Q | Exists:
+    if clause.kind == "attribute":
+        q = Q(**{clause.key: clause.value})
+        return ~q if clause.op == "!=" else q
+    if clause.kind == "metric":
+        summaries = MetricSummary.objects.filter(run=OuterRef("pk"), key=clause.key)
+        lookup = {f"last__{_LOOKUPS.get(clause.op, 'exact')}": clause.value}
+        if clause.op == "!=":
+            return Exists(summaries.exclude(**lookup))
+        return Exists(summaries.filter(**lookup))
+    model: type[Param] | type[RunTag] = Param if clause.kind == "param" else RunTag
+    rows = model.objects.filter(run=OuterRef("pk"), key=clause.key)
+    if clause.op == "!=":  # the run has the key, with another value
+        return Exists(rows.exclude(value=clause.value))
+    return Exists(rows.filter(value=clause.value))
+
+
+def _ordered(runs: QuerySet[Run], order: Order | None) -> QuerySet[Run]:
+    if order is None:
+        return runs.order_by("-started_at", "-pk")
+    if order.kind == "attribute":
+        name = f"-{order.key}" if order.descending else order.key
+        return runs.order_by(name, "-pk")
+    last = MetricSummary.objects.filter(run=OuterRef("pk"), key=order.key).values("last")[:1]
+    value = F("order_value")
+    # Runs without the metric come last either way.
+    by = value.desc(nulls_last=True) if order.descending else value.asc(nulls_last=True)
+    return runs.annotate(order_value=Subquery(last)).order_by(by, "-started_at", "-pk")
+
+
+# Metric series ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Series:
+    points: list[Point]  # in step order, at most the requested number
+    total: int  # points logged
+
+    @property
+    def downsampled(self) -> bool:
+        return len(self.points) < self.total
+
+
+def check_max_points(max_points: int) -> None:
+    if not MIN_POINTS <= max_points <= MAX_POINTS:
+        raise ValidationError(
+            {"max_points": f"A whole number from {MIN_POINTS} to {MAX_POINTS:,}."}
+        )
+
+
+def metric_history(run_id: int, key: str, max_points: int) -> Series:
+    """One metric of one run in step order, thinned to ``max_points``: one query."""
+    check_max_points(max_points)
+    points: list[Point] = list(
+        MetricPoint.objects.filter(run_id=run_id, key=key)
+        .order_by("step")
+        .values_list("step", "value", "timestamp")
+    )
+    return Series(points=_thin(points, max_points), total=len(points))
+
+
+def _thin(points: Sequence[Point], max_points: int) -> list[Point]:
+    return downsample(points, max_points)  # type: ignore[type-var]
+
+
+# Compare ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompareData:
+    """What the compare page and the compare API show of a few runs of one experiment."""
+
+    experiment: Experiment
+    runs: list[Run]  # in the order asked for
+    params: dict[int, dict[str, str]]  # run id → key → value
+    param_keys: list[str]
+    differing_params: list[str]  # keys whose value (or absence) is not the same in every run
+    summaries: dict[int, dict[str, MetricSummary]]  # run id → key → summary
+    metric_keys: list[str]  # every metric key any of the runs logged
+    series: dict[str, dict[int, Series]]  # key asked for → run id → series (runs that logged it)
+    best: dict[str, int] = field(default_factory=dict)  # metric key → run with the best last
+
+
+def compare_data(
+    experiment: Experiment, run_ids: Sequence[int], metric_keys: Sequence[str], max_points: int
+) -> CompareData:
+    """Params, summaries and downsampled series of ``run_ids``: four queries, any number of runs.
+
+    ValidationError (naming ``runs``, ``metrics`` or ``max_points``) when fewer than 2 or more
+    than 100 runs are asked for, a run is not in the experiment, or a key is not a key.
+    """
+    ids = list(dict.fromkeys(run_ids))
+    keys = list(dict.fromkeys(metric_keys))
+    _check_compare(ids, keys, max_points)
+    runs = _compared_runs(experiment, ids)
+    params: dict[int, dict[str, str]] = {pk: {} for pk in ids}
+    for run_id, key, value in Param.objects.filter(run_id__in=ids).values_list(
+        "run_id", "key", "value"
+    ):
+        params[run_id][key] = value
+    summaries: dict[int, dict[str, MetricSummary]] = {pk: {} for pk in ids}
+    for summary in MetricSummary.objects.filter(run_id__in=ids):
+        summaries[summary.run_id][summary.key] = summary
+    param_keys = sorted({key for values in params.values() for key in values})
+    return CompareData(
+        experiment=experiment,
+        runs=runs,
+        params=params,
+        param_keys=param_keys,
+        differing_params=[k for k in param_keys if len({p.get(k) for p in params.values()}) > 1],
+        summaries=summaries,
+        metric_keys=sorted({key for by_key in summaries.values() for key in by_key}),
+        series=_compared_series(ids, keys, max_points),
+        best=_best(experiment, ids, summaries),
+    )
+
+
+def _check_compare(ids: list[int], keys: list[str], max_points: int) -> None:
+    if not MIN_COMPARED <= len(ids) <= MAX_COMPARED:
+        raise ValidationError(
+            {"runs": f"Compare from {MIN_COMPARED} to {MAX_COMPARED} runs, not {len(ids)}."}
+        )
+    if len(keys) > MAX_COMPARED_METRICS:
+        raise ValidationError({"metrics": f"At most {MAX_COMPARED_METRICS} metrics at a time."})
+    problems = [problem for key in keys if (problem := key_problem(key))]
+    if problems:
+        raise ValidationError({"metrics": problems})
+    check_max_points(max_points)
+
+
+def _compared_runs(experiment: Experiment, ids: list[int]) -> list[Run]:
+    found = {
+        run.pk: run
+        for run in Run.objects.filter(experiment=experiment, pk__in=ids)
+        .select_related("user")
+        .defer(*COMPARE_DEFERRED)
+    }
+    missing = [str(pk) for pk in ids if pk not in found]
+    if missing:
+        raise ValidationError({"runs": f"Not runs of {experiment}: {', '.join(missing)}."})
+    return [found[pk] for pk in ids]
+
+
+def _compared_series(
+    ids: list[int], keys: list[str], max_points: int
+) -> dict[str, dict[int, Series]]:
+    """Every series in one query, streamed in (run, key, step) order and thinned as each ends,
+    so memory holds one series at a time however many runs there are."""
+    series: dict[str, dict[int, Series]] = {key: {} for key in keys}
+    if not keys:
+        return series
+    rows = (
+        MetricPoint.objects.filter(run_id__in=ids, key__in=keys)
+        .order_by("run_id", "key", "step")
+        .values_list("run_id", "key", "step", "value", "timestamp")
+        .iterator(chunk_size=10_000)
+    )
+    for (run_id, key), points in _grouped(rows):
+        series[key][run_id] = Series(points=_thin(points, max_points), total=len(points))
+    order = {pk: position for position, pk in enumerate(ids)}  # the runs in the order asked
+    return {
+        key: dict(sorted(runs.items(), key=lambda item: order[item[0]]))
+        for key, runs in series.items()
+    }
+
+
+def _grouped(
+    rows: Iterable[tuple[int, str, int, float, datetime]],
+) -> Iterable[tuple[tuple[int, str], list[Point]]]:
+    current: tuple[int, str] | None = None
+    points: list[Point] = []
+    for run_id, key, step, value, timestamp in rows:
+        if (run_id, key) != current:
+            if current is not None:
+                yield current, points
+            current, points = (run_id, key), []
+        points.append((step, value, timestamp))
+    if current is not None:
+        yield current, points
+
+
+def _best(
+    experiment: Experiment, ids: list[int], summaries: dict[int, dict[str, MetricSummary]]
+) -> dict[str, int]:
+    """Per metric key, the run whose last value is best by the experiment's direction."""
+    best: dict[str, tuple[float, int]] = {}
+    for run_id in ids:
+        for key, summary in summaries[run_id].items():
+            score = summary.last if experiment.direction(key) == "max" else -summary.last
+            if key not in best or score > best[key][0]:
+                best[key] = (score, run_id)
+    return {key: run_id for key, (_, run_id) in sorted(best.items())}

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from registry.experiments.views import compare, pages
+
+app_name = "experiments"
+
+urlpatterns = [
+    path("", pages.experiment_index, name="list"),
+    path("<int:pk>/", pages.experiment_detail, name="detail"),
+    path("<int:pk>/compare/", compare.run_compare, name="compare"),
+    path("runs/<int:pk>/", pages.run_detail, name="run"),
+]
