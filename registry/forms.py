@@ -17,8 +17,8 @@ from portal.models import Team
 from portal.text import find_unstorable
 from registry.choices import TaskType, VersionStatus
 from registry.models import CARD_SECTIONS, ModelCard, ModelVersion, RegisteredModel
+from registry.semver import next_version_after
 from registry.services.card_readme import MAX_README_BYTES
-from registry.services.versions import next_version_after
 
 PREVIEW_TRIGGER = "keyup changed delay:400ms"
 

@@ -88,7 +88,7 @@ class ModelVersion(models.Model):
     model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="versions")
     version = models.CharField(max_length=64, help_text="Semantic version, e.g. 1.4.0.")
     number = models.PositiveIntegerField(help_text="1, 2, 3… in order of registration.")
-    # Semver precedence as lowercase hex (see registry.services.versions.semver_sort_key), so
+    # Semver precedence as lowercase hex (see registry.semver.semver_sort_key), so
     # the database orders versions by semver under any collation. 512 holds any 64-char version.
     sort_key = models.CharField(max_length=512, editable=False)
     status = models.CharField(

@@ -86,7 +86,7 @@ class RegisteredModelSerializer(RowFastSerializerMixin, StrictModelSerializer):
         ]
         read_only_fields = ["created_at", "updated_at"]
 
-    # Lists and lookups annotate both versions (registry.queries.model_api_queryset); a model
+    # Lists and lookups annotate both versions (registry.api.queries.model_api_queryset); a model
     # fresh from a service asks the database, one row each.
 
     @extend_schema_field(serializers.CharField(allow_null=True))
@@ -102,7 +102,7 @@ class RegisteredModelSerializer(RowFastSerializerMixin, StrictModelSerializer):
         return _highest(obj.versions.filter(status=VersionStatus.PRODUCTION))
 
     def rows(self, values: Iterable[dict[str, Any]], tags: dict[int, list[str]]) -> list[Any]:
-        """A page of the list from ``registry.queries.model_api_rows``, shaped as one model is.
+        """A page of the list from ``registry.api.queries.model_api_rows``, shaped as one model is.
 
         Plain values in, plain dicts out: at 200 rows, building model instances and walking
         the fields cost more than the queries (tests/registry/test_api_rows.py holds the

@@ -26,10 +26,10 @@ from portal.api.people import person
 from portal.api.permissions import TokenScopePermission
 from registry.api import serializers as s
 from registry.api.permissions import CanEditModel
+from registry.api.queries import api_versions
 from registry.converters import SemverConverter
 from registry.downloads import artifact_response, card_readme_response
 from registry.models import ModelVersion, RegisteredModel
-from registry.queries import api_versions
 from registry.services import artifacts, card_readme, model_cards, versions
 
 VERSION_EXAMPLE = OpenApiExample(

@@ -23,9 +23,9 @@ from portal.api.people import person
 from portal.api.permissions import TokenScopePermission
 from registry.api import serializers as s
 from registry.api.permissions import CanEditModel
+from registry.api.queries import model_api_queryset, model_api_rows, tag_names
 from registry.filtersets import RegisteredModelFilterSet
 from registry.models import ModelVersion, RegisteredModel
-from registry.queries import model_api_queryset, model_api_rows, tag_names
 from registry.services import models
 from registry.services.comparison import compare_versions
 

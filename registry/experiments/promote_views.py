@@ -17,7 +17,8 @@ from registry.experiments.models import Run
 from registry.experiments.services.promotion import check_promotion, preview_tables, promote_run
 from registry.models import ModelVersion, RegisteredModel
 from registry.permissions import AUTHOR_ROLES
-from registry.services.versions import latest_version, next_version_after
+from registry.semver import next_version_after
+from registry.services.versions import latest_version
 
 
 class PromoteForm(forms.Form):

@@ -17,16 +17,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from portal.models import AuditEvent
+from registry.api.queries import model_api_queryset, model_api_rows, tag_names
 from registry.models import Artifact, ModelVersion, RegisteredModel
 from registry.queries import (
     VERSION_DETAIL_FIELDS,
     model_activity,
-    model_api_queryset,
-    model_api_rows,
     model_list_queryset,
     model_page,
     model_rows,
-    tag_names,
 )
 from registry.services.model_cards import update_card
 from registry.services.models import create_model

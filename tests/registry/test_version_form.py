@@ -17,7 +17,8 @@ from portal.markdown import MAX_MARKDOWN_CHARS
 from portal.uploads import limit_message
 from registry.forms import CHOOSE_FILE_AGAIN
 from registry.models import Artifact, ModelVersion
-from registry.services.versions import check_new_version, create_version, next_version_after
+from registry.semver import next_version_after
+from registry.services.versions import check_new_version, create_version
 from registry.views import versions as version_views
 from tests.registry import onnx_files
 from tests.registry.conftest import INPUT_V1, OUTPUT_V1
