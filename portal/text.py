@@ -13,6 +13,11 @@ from typing import Any
 # In a Python str a surrogate is always unpaired: decoding joins valid pairs into one char.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
+# How JSON spells those characters: the \u0000 and \uD800-\uDFFF escapes (strict JSON takes no
+# raw control characters, and valid UTF-8 holds no surrogates). Escaped backslashes and valid
+# surrogate pairs match too; they only cost the full search.
+_UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+
 # A path is a linked list (segment, parent) so each nested value costs O(1) to record.
 _Path = tuple[str, "_Path"] | None
 
@@ -25,6 +30,11 @@ def unstorable_char(text: str) -> str | None:
     code = ord(found.group())
     kind = "a NUL character" if code == 0 else "a lone surrogate"
     return f"contains {kind} (U+{code:04X})"
+
+
+def may_hold_unstorable(json_body: bytes) -> bool:
+    """False when parsing this UTF-8 JSON cannot yield a NUL or a lone surrogate."""
+    return _UNSTORABLE_ESCAPE.search(json_body) is not None
 
 
 def find_unstorable(value: Any) -> str | None:

@@ -6,16 +6,18 @@ naming the top-level field, so such text never reaches the ORM as a 500.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
 from rest_framework import exceptions, status
 from rest_framework.parsers import DataAndFiles, FormParser, JSONParser, MultiPartParser
 
 from portal.request_limits import body_limit, body_limit_message, declared_length
-from portal.text import find_unstorable, unstorable_char
+from portal.text import find_unstorable, may_hold_unstorable, unstorable_char
 from portal.uploads import limit_message, upload_was_stopped
 
 if TYPE_CHECKING:
@@ -69,11 +71,16 @@ class CappedJSONParser(JSONParser):
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         _refuse_declared_oversize(parser_context)
+        raw = stream.read() if stream is not None else b""
+        encoding = (parser_context or {}).get("encoding") or settings.DEFAULT_CHARSET
         try:
-            data = super().parse(stream, media_type, parser_context)
+            data = super().parse(io.BytesIO(raw), media_type, parser_context)
         except RecursionError as exc:
             raise exceptions.ParseError("JSON parse error - nesting is too deep.") from exc
-        refuse_unstorable(data)
+        # A large batch holds tens of thousands of strings: walk them only when the body
+        # could have produced one PostgreSQL cannot store.
+        if encoding.lower().replace("-", "") != "utf8" or may_hold_unstorable(raw):
+            refuse_unstorable(data)
         return data
 
 

@@ -102,20 +102,27 @@ class RunTag(models.Model):
         return f"{self.key}={self.value}"
 
 
-class MetricPoint(models.Model):
-    """One point of a metric series; read only for charts (pages read MetricSummary)."""
+class MetricChunk(models.Model):
+    """Points of one metric of one run, as one batch logged them, packed as arrays.
+
+    A batch of 10,000 points is one row per metric key rather than 10,000 rows, so logging
+    writes, and charts read, a few rows. ``registry.experiments.series`` packs and reads them.
+    """
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=250)
-    step = models.BigIntegerField()
-    value = models.FloatField()
-    timestamp = models.DateTimeField()
+    first_step = models.BigIntegerField()
+    last_step = models.BigIntegerField()
+    count = models.IntegerField()
+    steps = models.BinaryField()  # little-endian int64, in the order logged
+    values = models.BinaryField()  # little-endian float64
+    timestamps = models.BinaryField()  # little-endian int64: milliseconds since the epoch
 
     class Meta:
-        indexes = [models.Index(fields=["run", "key", "step"], name="metric_series")]
+        indexes = [models.Index(fields=["run", "key", "first_step"], name="metric_chunks")]
 
     def __str__(self) -> str:
-        return f"{self.key}@{self.step}={self.value}"
+        return f"{self.key}@{self.first_step}-{self.last_step} ({self.count} points)"
 
 
 class MetricSummary(models.Model):
@@ -129,6 +136,9 @@ class MetricSummary(models.Model):
     min = models.FloatField()
     max = models.FloatField()
     count = models.BigIntegerField()
+    # What charts draw of the series: its first, last, lowest and highest points
+    # (registry.experiments.sketch), so a chart of 100k points reads ~200.
+    sketch = models.JSONField(default=dict)
 
     class Meta:
         ordering = ["key"]

@@ -16,21 +16,24 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, Max, OuterRef, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
+from registry.experiments import series, sketch
 from registry.experiments.downsample import DEFAULT_LIMIT, downsample
 from registry.experiments.models import (
     Experiment,
-    MetricPoint,
     MetricSummary,
     Param,
     Run,
     RunStatus,
     RunTag,
 )
+from registry.experiments.sketch import Sketch
 
 RUNS_PER_PAGE = 25
 DEFAULT_COLUMNS = 3  # of each kind, when none are chosen
 PARAMS, METRICS = "params", "metrics"
 MAX_CHARTS = 12  # series charted when the page names none: the first metrics by key
+CHART_POINTS = 20_000  # points one chart draws at most, over all its lines
+RAW_POINTS = 200_000  # charts of more logged points than this are drawn from the sketches
 PLAIN_SORTS = {"started": "started_at", "name": "name", "status": "status"}
 
 
@@ -198,6 +201,7 @@ class Chart:
     series: dict[int, list[tuple[int, float]]]  # run id → (step, value) as plotted
     points: int  # points stored, over every run
     shown: int  # points plotted
+    per_trace: int  # the most points one run's line may have
 
     @property
     def downsampled(self) -> bool:
@@ -213,35 +217,58 @@ class RunPage:
     charts: list[Chart]
 
 
-def run_page(pk: int, *, limit: int = DEFAULT_LIMIT) -> RunPage:
+def run_page(pk: int) -> RunPage:
     run = get_object_or_404(
         Run.objects.select_related("experiment", "experiment__team", "user"), pk=pk
     )
     params = list(Param.objects.filter(run=run).order_by("key").values_list("key", "value"))
     tags = list(RunTag.objects.filter(run=run).order_by("key").values_list("key", "value"))
     summaries = list(MetricSummary.objects.filter(run=run).order_by("key"))
-    charts = metric_charts([run.pk], [s.key for s in summaries], limit=limit)
+    charts = metric_charts(
+        [run.pk], [s.key for s in summaries], {run.pk: {s.key: s for s in summaries}}
+    )
     return RunPage(run, params, tags, summaries, charts)
 
 
-def metric_charts(run_ids: list[int], keys: list[str], *, limit: int) -> list[Chart]:
-    """Each key's series of each run, downsampled to ``limit`` points a trace: one query."""
+def trace_limit(runs: int) -> int:
+    """Points one run's line may have when ``runs`` lines share a chart."""
+    return max(sketch.MAX_POINTS, min(DEFAULT_LIMIT, CHART_POINTS // max(runs, 1)))
+
+
+def metric_charts(
+    run_ids: list[int], keys: list[str], summaries: dict[int, dict[str, MetricSummary]]
+) -> list[Chart]:
+    """A chart per key, a line per run, each within ``trace_limit`` points.
+
+    When the charts cover at most RAW_POINTS logged points they are drawn from the points
+    (one query); beyond that, from each series' sketch on its summary (no query), so the
+    cost stays flat however long the runs.
+    """
     if not run_ids or not keys:
         return []
-    raw: dict[str, dict[int, list[tuple[int, float]]]] = {key: {} for key in keys}
-    points = (
-        MetricPoint.objects.filter(run_id__in=run_ids, key__in=keys)
-        .order_by("key", "run_id", "step", "timestamp")
-        .values_list("key", "run_id", "step", "value")
-    )
-    for key, run_id, step, value in points.iterator(chunk_size=20_000):
-        raw[key].setdefault(run_id, []).append((step, value))
+    limit = trace_limit(len(run_ids))
+    stored = {key: sum(s[key].count for s in summaries.values() if key in s) for key in keys}
+    if sum(stored.values()) <= RAW_POINTS:
+        lines = {
+            series_key: [(step, value) for step, value, _ in arrays.points()]
+            for series_key, arrays in series.iterate(run_ids, keys)
+        }
+    else:
+        lines = {
+            (run_id, key): list(zip(s.steps, s.values, strict=True))
+            for run_id in run_ids
+            for key, summary in summaries.get(run_id, {}).items()
+            if key in stored and len(s := Sketch.from_json(summary.sketch))
+        }
     charts = []
     for key in keys:
-        stored = sum(len(series) for series in raw[key].values())
-        kept = {run_id: downsample(series, limit) for run_id, series in raw[key].items()}
-        shown = sum(len(series) for series in kept.values())
-        charts.append(Chart(key, kept, stored, shown))
+        kept = {
+            run_id: downsample(lines[run_id, key], limit)
+            for run_id in run_ids
+            if (run_id, key) in lines
+        }
+        shown = sum(len(line) for line in kept.values())
+        charts.append(Chart(key, kept, stored[key], shown, limit))
     return charts
 
 
@@ -264,7 +291,6 @@ def compare_runs(
     run_ids: list[int],
     *,
     chart_keys: Sequence[str] | None = None,
-    limit: int = DEFAULT_LIMIT,
 ) -> CompareData:
     """The runs of ``experiment`` among ``run_ids`` (in that order) and what they logged.
 
@@ -286,5 +312,5 @@ def compare_runs(
         charted = metric_keys[:MAX_CHARTS]
     else:
         charted = [key for key in chart_keys if key in metric_keys]
-    charts = metric_charts(ids, charted, limit=limit)
+    charts = metric_charts(ids, charted, summaries)
     return CompareData(runs, dict(params), dict(summaries), metric_keys, charts)

@@ -11,17 +11,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
+from registry.experiments import series
 from registry.experiments.downsample import downsample
 from registry.experiments.models import (
     Experiment,
-    MetricPoint,
     MetricSummary,
     Param,
     Run,
@@ -40,7 +39,7 @@ RUN_DETAIL_FIELDS = ("notes", "notes_html", "packages", "datasets", "source")
 COMPARE_DEFERRED = ("notes", "notes_html")
 _LOOKUPS = {"=": "exact", "<": "lt", "<=": "lte", ">": "gt", ">=": "gte"}
 
-Point = tuple[int, float, datetime]  # (step, value, timestamp)
+Point = tuple[int, float, int]  # (step, value, milliseconds since the epoch)
 
 
 # Experiments --------------------------------------------------------------------------------
@@ -134,11 +133,8 @@ def check_max_points(max_points: int) -> None:
 def metric_history(run_id: int, key: str, max_points: int) -> Series:
     """One metric of one run in step order, thinned to ``max_points``: one query."""
     check_max_points(max_points)
-    points: list[Point] = list(
-        MetricPoint.objects.filter(run_id=run_id, key=key)
-        .order_by("step")
-        .values_list("step", "value", "timestamp")
-    )
+    found = series.read([run_id], [key]).get((run_id, key))
+    points = found.points() if found is not None else []
     return Series(points=_thin(points, max_points), total=len(points))
 
 
@@ -227,39 +223,19 @@ def _compared_runs(experiment: Experiment, ids: list[int]) -> list[Run]:
 def _compared_series(
     ids: list[int], keys: list[str], max_points: int
 ) -> dict[str, dict[int, Series]]:
-    """Every series in one query, streamed in (run, key, step) order and thinned as each ends,
-    so memory holds one series at a time however many runs there are."""
-    series: dict[str, dict[int, Series]] = {key: {} for key in keys}
+    """Every series in one query, read and thinned one at a time, so memory holds one series
+    however many runs there are."""
+    found: dict[str, dict[int, Series]] = {key: {} for key in keys}
     if not keys:
-        return series
-    rows = (
-        MetricPoint.objects.filter(run_id__in=ids, key__in=keys)
-        .order_by("run_id", "key", "step")
-        .values_list("run_id", "key", "step", "value", "timestamp")
-        .iterator(chunk_size=10_000)
-    )
-    for (run_id, key), points in _grouped(rows):
-        series[key][run_id] = Series(points=_thin(points, max_points), total=len(points))
+        return found
+    for (run_id, key), arrays in series.iterate(ids, keys):
+        points = arrays.points()
+        found[key][run_id] = Series(points=_thin(points, max_points), total=len(points))
     order = {pk: position for position, pk in enumerate(ids)}  # the runs in the order asked
     return {
         key: dict(sorted(runs.items(), key=lambda item: order[item[0]]))
-        for key, runs in series.items()
+        for key, runs in found.items()
     }
-
-
-def _grouped(
-    rows: Iterable[tuple[int, str, int, float, datetime]],
-) -> Iterable[tuple[tuple[int, str], list[Point]]]:
-    current: tuple[int, str] | None = None
-    points: list[Point] = []
-    for run_id, key, step, value, timestamp in rows:
-        if (run_id, key) != current:
-            if current is not None:
-                yield current, points
-            current, points = (run_id, key), []
-        points.append((step, value, timestamp))
-    if current is not None:
-        yield current, points
 
 
 def _best(

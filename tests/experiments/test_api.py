@@ -12,8 +12,9 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from portal.services.tokens import create_token
-from registry.experiments.api.serializers import batch_from_body
-from registry.experiments.models import MetricPoint, MetricSummary, Param, Run, RunStatus
+from registry.experiments import series
+from registry.experiments.api.serializers import batch_from_body, milliseconds
+from registry.experiments.models import MetricChunk, MetricSummary, Param, Run, RunStatus
 from registry.experiments.services.runs import MAX_POINTS, create_run, log_batch
 
 SHA = "ab" * 32
@@ -251,8 +252,9 @@ def test_a_batch_stores_points_with_their_millisecond_timestamps(
 
     assert response.status_code == 200, response.json()
     assert response.json() == {"metrics": 2, "params": 1, "tags": 1}
-    first = MetricPoint.objects.get(run=run, step=1)
-    assert first.timestamp == datetime(2024, 6, 10, 6, 13, 20, 123000, tzinfo=UTC)
+    logged = series.read([run.pk], ["loss"])[run.pk, "loss"]
+    assert logged.steps.tolist() == [1, 2]
+    assert logged.stamps[0] == milliseconds(datetime(2024, 6, 10, 6, 13, 20, 123000, tzinfo=UTC))
     assert Param.objects.get(run=run).value == "0.01"
 
 
@@ -286,7 +288,7 @@ def test_a_bad_point_refuses_the_whole_batch_naming_its_index(
     [problem] = response.json()["errors"]["metrics"]
     index = int(message[1]) + 1  # after the good point put first
     assert problem.startswith(f"[{index}]" + message[3:]), problem
-    assert not MetricPoint.objects.filter(run=run).exists()
+    assert not MetricChunk.objects.filter(run=run).exists()
     assert not Param.objects.filter(run=run).exists()
 
 
@@ -325,7 +327,7 @@ def test_a_changed_param_is_a_409_naming_both_values_and_storing_nothing(
     body = response.json()
     assert (body["key"], body["logged"], body["sent"]) == ("lr", "0.1", "0.2")
     assert "lr" in body["errors"]["params"][0]
-    assert not MetricPoint.objects.filter(run=run).exists()
+    assert not MetricChunk.objects.filter(run=run).exists()
 
 
 def test_only_the_team_s_authors_log_and_a_read_token_may_not(
@@ -340,7 +342,7 @@ def test_only_the_team_s_authors_log_and_a_read_token_may_not(
     assert _post(api_for(charlie), url, body).status_code == 403
     assert _post(api_for(victor), url, body).status_code == 403
     assert _post(read_token, url, body).status_code == 403
-    assert not MetricPoint.objects.exists()
+    assert not MetricChunk.objects.exists()
     assert _post(api_for(bob), url, body).status_code == 200
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from registry.experiments import page_queries
 from registry.experiments.services.experiments import create_experiment
 from registry.experiments.services.runs import log_batch
 
@@ -184,3 +185,36 @@ def test_the_compare_page_runs_the_same_queries_for_2_or_50_runs(
         response = client.get(_url(sweep, many))
     assert len(response.context["runs"]) == 50
     assert len(response.context["charts"][1]["figure"]["data"]) == 50
+
+
+def test_beyond_the_raw_budget_charts_come_from_the_sketches_with_every_extreme(
+    client_for: Any,
+    alice: Any,
+    sweep: Any,
+    make_runs: Any,
+    monkeypatch: Any,
+    django_assert_num_queries: Any,
+) -> None:
+    """Past RAW_POINTS logged points the page reads no series at all: each line is the
+    run's sketch, which still holds its lowest and highest point and its last."""
+    monkeypatch.setattr(page_queries, "RAW_POINTS", 1_000)
+    runs = make_runs(3, steps=1)
+    for number, run in enumerate(runs):
+        spikes = [{"key": "loss", "value": 5.0 + number, "step": 777}]
+        curve = [
+            {"key": "loss", "value": (s % 89) / 89, "step": s} for s in range(3_000) if s != 777
+        ]
+        log_batch(actor=alice, run=run, metrics=curve + spikes)
+    client = client_for(alice)
+    client.get(_url(sweep, runs, "&metrics=loss"))
+
+    with django_assert_num_queries(COMPARE_QUERIES - 1):  # no series read
+        response = client.get(_url(sweep, runs, "&metrics=loss"))
+
+    [item] = response.context["charts"]
+    for number, trace in enumerate(item["figure"]["data"]):
+        assert len(trace["x"]) <= 202
+        assert max(trace["y"]) == 5.0 + number and 777 in trace["x"]
+        assert min(trace["y"]) == 0.0 and trace["x"][-1] == 2_999
+    assert item["chart"].points == 3 * 3_001  # and the point make_runs logged
+    assert "downsampled on the server" in response.content.decode()

@@ -7,12 +7,14 @@ from importlib import resources
 from typing import Any
 
 import pytest
+from django.db.models import Sum
 
 from portal.models import AuditEvent
 from portal.roles import Role
 from portal.services.accounts import create_team, create_user
+from registry.experiments import series
 from registry.experiments.demo import STAGES, seed_experiments
-from registry.experiments.models import Experiment, MetricPoint, MetricSummary, Run, RunStatus
+from registry.experiments.models import Experiment, MetricChunk, MetricSummary, Run, RunStatus
 
 SWEEPS = {"wine-cultivar-gbm-sweep": 6, "breast-cancer-gbm-sweep": 8}
 
@@ -49,14 +51,16 @@ def test_every_run_logs_a_curve_per_metric(demo: Any) -> None:
 
     assert {s.key for s in summaries} == {"train_loss", "val_loss", "val_accuracy"}
     assert {s.count for s in summaries} == {STAGES}
-    assert MetricPoint.objects.count() == sum(SWEEPS.values()) * 3 * STAGES
+    stored = MetricChunk.objects.aggregate(points=Sum("count"))["points"]
+    assert stored == sum(SWEEPS.values()) * 3 * STAGES
 
 
 def test_the_curves_are_real_training(demo: Any) -> None:
     """Training loss falls from its first stage, and the best validation accuracy is high."""
     for summary in MetricSummary.objects.filter(key="train_loss"):
-        first = MetricPoint.objects.get(run=summary.run_id, key="train_loss", step=0)
-        assert summary.last < first.value
+        curve = series.read([summary.run_id], ["train_loss"])[summary.run_id, "train_loss"]
+        assert curve.steps[0] == 0
+        assert summary.last < curve.values[0]
     for name in SWEEPS:
         best = MetricSummary.objects.filter(run__experiment__name=name, key="val_accuracy")
         assert max(s.last for s in best) > 0.9
@@ -82,9 +86,9 @@ def test_two_runs_of_a_sweep_froze_different_scikit_learn(demo: Any) -> None:
 
 
 def test_seeding_again_changes_nothing(demo: Any) -> None:
-    before = (Run.objects.count(), MetricPoint.objects.count(), AuditEvent.objects.count())
+    before = (Run.objects.count(), MetricChunk.objects.count(), AuditEvent.objects.count())
 
     seed_experiments(demo)
 
-    after = (Run.objects.count(), MetricPoint.objects.count(), AuditEvent.objects.count())
+    after = (Run.objects.count(), MetricChunk.objects.count(), AuditEvent.objects.count())
     assert after == before

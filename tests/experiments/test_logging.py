@@ -10,7 +10,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from registry.experiments.models import MetricPoint, MetricSummary, Param, RunStatus
+from registry.experiments import series
+from registry.experiments.models import MetricChunk, MetricSummary, Param, RunStatus
 from registry.experiments.services.experiments import create_experiment
 from registry.experiments.services.runs import (
     MAX_POINTS,
@@ -66,6 +67,11 @@ def test_later_batches_fold_into_the_summary_by_step(alice: Any, run: Any) -> No
         ({"key": "../etc", "value": 0.5, "step": 1}, "key"),
         ({"key": "", "value": 0.5, "step": 1}, "key"),
         ("loss=0.5", "object"),
+        ({"key": "loss", "value": None, "step": 1}, "finite"),
+        ({"key": "loss", "value": 0.5, "step": True}, "step"),
+        ({"key": "loss", "value": 0.5, "step": 2**63}, "step"),
+        ({"key": ["loss"], "value": 0.5, "step": 1}, "key"),
+        ({"key": "loss", "value": 0.5, "step": 1, "timestamp": "today"}, "timestamp"),
     ],
 )
 def test_one_bad_point_refuses_the_whole_batch_naming_its_index(
@@ -78,7 +84,7 @@ def test_one_bad_point_refuses_the_whole_batch_naming_its_index(
 
     message = refused.value.message_dict["metrics"][0]
     assert message.startswith("[2] ") and reason in message
-    assert not MetricPoint.objects.exists()
+    assert not MetricChunk.objects.exists()
     assert not MetricSummary.objects.exists()
     assert not Param.objects.exists()
 
@@ -104,7 +110,7 @@ def test_a_param_never_changes(alice: Any, run: Any) -> None:
 
     assert (changed.value.logged, changed.value.sent) == ("0.1", "0.2")
     assert Param.objects.get(run=run, key="lr").value == "0.1"
-    assert not MetricPoint.objects.exists()  # the batch's points went with it
+    assert not MetricChunk.objects.exists()  # the batch's points went with it
 
 
 def test_a_param_given_twice_differently_in_one_batch_is_refused(alice: Any, run: Any) -> None:
@@ -169,3 +175,26 @@ def test_an_experiment_serves_a_model_of_its_own_team(
         create_experiment(actor=alice, team=risk_team, name="borrowed", model=other)
 
     assert "another team" in refused.value.message_dict["model"][0]
+
+
+def test_points_logged_out_of_order_read_back_in_step_then_time_order(alice: Any, run: Any) -> None:
+    """Each batch is one packed chunk per key; reading joins them by step, then time, and
+    points equal in both keep the order they were sent in."""
+    now = timezone.now()
+    later = now + timedelta(seconds=1)
+    log_batch(actor=alice, run=run, metrics=_points("loss", [0.5, 0.4], start=10))
+    log_batch(
+        actor=alice,
+        run=run,
+        metrics=[
+            {"key": "loss", "value": 0.9, "step": 0, "timestamp": later},
+            {"key": "loss", "value": 0.8, "step": 0, "timestamp": now},
+            {"key": "loss", "value": 0.7, "step": 5, "timestamp": now},
+            {"key": "loss", "value": 0.6, "step": 5, "timestamp": now},
+        ],
+    )
+
+    assert MetricChunk.objects.filter(run=run, key="loss").count() == 2
+    logged = series.read([run.pk], ["loss"])[run.pk, "loss"]
+    assert logged.steps.tolist() == [0, 0, 5, 5, 10, 11]
+    assert logged.values.tolist() == [0.8, 0.9, 0.7, 0.6, 0.5, 0.4]

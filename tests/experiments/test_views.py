@@ -216,7 +216,7 @@ def test_a_long_series_is_downsampled_to_2000_points_and_says_so(
     [chart] = response.context["read"].charts
     assert chart.points == 5_000
     assert chart.shown <= 2_000
-    assert "downsampled: " in response.content.decode()
+    assert "downsampled on the server: " in response.content.decode()
     figure = response.context["figures"][0]["figure"]
     assert len(figure["data"][0]["x"]) == chart.shown
 

@@ -2,7 +2,7 @@
 
 import json
 
-from portal.text import find_unstorable, unstorable_char
+from portal.text import find_unstorable, may_hold_unstorable, unstorable_char
 
 
 def test_clean_values_have_no_problem() -> None:
@@ -62,3 +62,13 @@ def test_deep_nesting_does_not_recurse() -> None:
     message = find_unstorable(value)
     assert message is not None and message.startswith("contains a NUL character (U+0000) at 0/")
     assert message.count("/") == 100_000 - 1
+
+
+def test_only_bodies_spelling_an_unstorable_escape_need_the_full_search() -> None:
+    """The byte pre-check never misses what json.loads would turn into NUL or a surrogate:
+    any case of hex digits, a low surrogate alone; and clears bodies that cannot hold one."""
+    for body in (b'["\\u0000"]', b'{"k": "\\uD800"}', b'"\\udfff"', b'"a\\uDbFf"'):
+        assert may_hold_unstorable(body), body
+        assert find_unstorable(json.loads(body)) is not None
+    for body in (b'{"a": "\\u00e9", "b": [1, 2.5]}', b'"\\u0001"', '"\U0001f600"'.encode()):
+        assert not may_hold_unstorable(body), body

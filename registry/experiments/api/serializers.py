@@ -436,10 +436,7 @@ class SeriesPointSerializer(serializers.Serializer):
 
 
 def points_json(points: list[Point]) -> list[dict[str, Any]]:
-    return [
-        {"step": step, "value": value, "timestamp": (stamp - EPOCH) // MILLISECOND}
-        for step, value, stamp in points
-    ]
+    return [{"step": step, "value": value, "timestamp": stamp} for step, value, stamp in points]
 
 
 class MetricHistorySerializer(serializers.Serializer):

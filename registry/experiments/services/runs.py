@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from portal.markdown import render_fields
 from portal.people import Person
 from portal.services.audit import record_event
+from registry.experiments import series
 from registry.experiments.models import (
     Experiment,
-    MetricPoint,
+    MetricChunk,
     MetricSummary,
     Param,
     Run,
@@ -31,6 +33,7 @@ from registry.experiments.models import (
 )
 from registry.experiments.permissions import require_log
 from registry.experiments.services.keys import key_problem
+from registry.experiments.sketch import EMPTY, Sketch, fold
 
 MAX_POINTS = 10_000
 MAX_PARAMS = 1_000
@@ -49,12 +52,17 @@ class ParamChanged(Exception):
         self.key, self.logged, self.sent = key, logged, sent
 
 
-@dataclass(frozen=True)
-class Point:
-    key: str
-    value: float
-    step: int
-    timestamp: datetime
+@dataclass
+class Points:
+    """A batch's metric points as columns, in the order sent."""
+
+    keys: list[str] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+    steps: list[int] = field(default_factory=list)
+    stamps: list[datetime] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.keys)
 
 
 @transaction.atomic
@@ -130,45 +138,78 @@ def log_batch(
     _store_params(run, new_params)
     for key, value in new_tags.items():
         RunTag.objects.update_or_create(run=run, key=key, defaults={"value": value})
-    _store_points(run, points)
-    _summarise(run, points)
+    if points:
+        _store(run, points)
     return {"metrics": len(points), "params": len(new_params), "tags": len(new_tags)}
 
 
 # Checks ------------------------------------------------------------------------------------
 
 
-def _points(metrics: Sequence[dict[str, Any]], now: datetime) -> list[Point]:
+def _points(metrics: Sequence[dict[str, Any]], now: datetime) -> Points:
     if len(metrics) > MAX_POINTS:
         raise ValidationError({"metrics": f"At most {MAX_POINTS:,} points per batch."})
+    points = _well_formed(metrics, now)
+    if points is not None:
+        return points
     problems: list[str] = []
-    points: list[Point] = []
+    points = Points()
     for index, raw in enumerate(metrics):
-        point, problem = _point(raw, now)
+        problem = _point(raw, now, points)
         if problem:
             problems.append(f"[{index}] {problem}")
-        elif point is not None:
-            points.append(point)
     if problems:
         raise ValidationError({"metrics": _reported(problems)})
     return points
 
 
-def _point(raw: Any, now: datetime) -> tuple[Point | None, str | None]:
+def _well_formed(metrics: Sequence[Any], now: datetime) -> Points | None:
+    """The batch as columns when every point is well formed, checked a column at a time (a
+    key once per distinct key, the values as one array); None when anything is off, and the
+    point-by-point check then names it."""
+    try:
+        if any(type(raw) is not dict for raw in metrics):
+            return None
+        keys = [raw.get("key") for raw in metrics]
+        if any(key_problem(key) for key in set(keys)):
+            return None
+        values = [raw.get("value") for raw in metrics]
+        if not {type(value) for value in values} <= {int, float}:
+            return None
+        array = np.array(values, dtype=float)
+        steps = [raw.get("step", 0) for raw in metrics]
+        if not {type(step) for step in steps} <= {int} or not np.isfinite(array).all():
+            return None
+        if steps and not (min(steps) >= 0 and max(steps) <= MAX_STEP):
+            return None
+        stamps = [raw.get("timestamp", now) for raw in metrics]
+        if not all(isinstance(stamp, datetime) for stamp in stamps):
+            return None
+    except (TypeError, OverflowError):  # an unhashable key; an int too large for a float
+        return None
+    return Points(keys, array.tolist(), steps, stamps)
+
+
+def _point(raw: Any, now: datetime, points: Points) -> str | None:
+    """Why ``raw`` is not a point, or None after adding it to ``points``."""
     if not isinstance(raw, dict):
-        return None, "must be an object with key, value and step"
+        return "must be an object with key, value and step"
     if problem := key_problem(raw.get("key")):
-        return None, problem
+        return problem
     value, step = raw.get("value"), raw.get("step", 0)
     if not _finite(value):
-        return None, f"value: must be a finite number, not {str(value)[:40]}"
+        return f"value: must be a finite number, not {str(value)[:40]}"
     if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= MAX_STEP:
-        return None, f"step: must be a whole number ≥ 0, not {step!r}"
+        return f"step: must be a whole number ≥ 0, not {step!r}"
     stamp = raw.get("timestamp", now)
     if not isinstance(stamp, datetime):
-        return None, "timestamp: must be a time"
+        return "timestamp: must be a time"
     assert isinstance(value, int | float)  # _finite checked it
-    return Point(key=raw["key"], value=float(value), step=step, timestamp=stamp), None
+    points.keys.append(raw["key"])
+    points.values.append(float(value))
+    points.steps.append(step)
+    points.stamps.append(stamp)
+    return None
 
 
 def _finite(value: Any) -> bool:
@@ -245,72 +286,62 @@ def _store_params(run: Run, params: dict[str, str]) -> None:
     )
 
 
-def _store_points(run: Run, points: list[Point]) -> None:
-    if not points:
-        return
-    if connection.vendor == "postgresql":
-        # COPY: several times faster than INSERT for thousands of rows.
-        columns = "(run_id, key, step, value, timestamp)"
-        table = MetricPoint._meta.db_table
-        with (
-            connection.cursor() as cursor,
-            cursor.cursor.copy(  # type: ignore[attr-defined]
-                f"COPY {table} {columns} FROM STDIN"
-            ) as copy,
-        ):
-            for p in points:
-                copy.write_row((run.pk, p.key, p.step, p.value, p.timestamp))
-        return
-    MetricPoint.objects.bulk_create(
-        [
-            MetricPoint(run=run, key=p.key, step=p.step, value=p.value, timestamp=p.timestamp)
-            for p in points
-        ],
-        batch_size=2_000,
-    )
+def _store(run: Run, points: Points) -> None:
+    """Each key's points as one packed chunk, and the key's summary and sketch updated."""
+    rows: dict[str, list[int]] = {}
+    for index, key in enumerate(points.keys):
+        rows.setdefault(key, []).append(index)
+    steps, values = np.array(points.steps, dtype=np.int64), np.array(points.values)
+    stamps = np.array(series.milliseconds(points.stamps), dtype=np.int64)
+    per_key = {}
+    for key, indices in rows.items():
+        at = np.array(indices)
+        per_key[key] = series.Arrays(steps[at], values[at], stamps[at])
+    MetricChunk.objects.bulk_create([series.chunk(run, key, s) for key, s in per_key.items()])
+    _summarise(run, points, rows, per_key)
 
 
-def _summarise(run: Run, points: list[Point]) -> None:
-    """Fold the batch into each key's summary; the latest point is the highest (step, time)."""
-    batch: dict[str, dict[str, Any]] = {}
-    for p in points:
-        s = batch.get(p.key)
-        if s is None:
-            batch[p.key] = {"last": p, "min": p.value, "max": p.value, "count": 1}
-            continue
-        s["min"], s["max"], s["count"] = (
-            min(s["min"], p.value),
-            max(s["max"], p.value),
-            s["count"] + 1,
-        )
-        if (p.step, p.timestamp) >= (s["last"].step, s["last"].timestamp):
-            s["last"] = p
-    existing = {s.key: s for s in MetricSummary.objects.filter(run=run, key__in=batch)}
+def _summarise(
+    run: Run, points: Points, rows: dict[str, list[int]], per_key: dict[str, series.Arrays]
+) -> None:
+    """Fold the batch into each key's summary and sketch; the latest point is the highest
+    (step, time)."""
+    existing = {s.key: s for s in MetricSummary.objects.filter(run=run, key__in=rows)}
     new, changed = [], []
-    for key, s in batch.items():
-        last: Point = s["last"]
+    for key, indices in rows.items():
+        logged = per_key[key]
+        top = logged.steps.max()
+        highest = [indices[i] for i in np.flatnonzero(logged.steps == top).tolist()]
+        last = max(reversed(highest), key=lambda i: points.stamps[i])  # ties: the latest sent
         summary = existing.get(key)
         if summary is None:
-            new.append(
-                MetricSummary(
-                    run=run,
-                    key=key,
-                    last=last.value,
-                    last_step=last.step,
-                    last_timestamp=last.timestamp,
-                    min=s["min"],
-                    max=s["max"],
-                    count=s["count"],
-                )
+            summary = MetricSummary(
+                run=run,
+                key=key,
+                last=points.values[last],
+                last_step=points.steps[last],
+                last_timestamp=points.stamps[last],
+                min=float(logged.values.min()),
+                max=float(logged.values.max()),
+                count=0,
+                sketch=EMPTY.as_json(),
             )
-            continue
-        summary.min, summary.max = min(summary.min, s["min"]), max(summary.max, s["max"])
-        summary.count += s["count"]
-        if (last.step, last.timestamp) >= (summary.last_step, summary.last_timestamp):
-            summary.last, summary.last_step = last.value, last.step
-            summary.last_timestamp = last.timestamp
-        changed.append(summary)
+            new.append(summary)
+        else:
+            summary.min = min(summary.min, float(logged.values.min()))
+            summary.max = max(summary.max, float(logged.values.max()))
+            if (points.steps[last], points.stamps[last]) >= (
+                summary.last_step,
+                summary.last_timestamp,
+            ):
+                summary.last, summary.last_step = points.values[last], points.steps[last]
+                summary.last_timestamp = points.stamps[last]
+            changed.append(summary)
+        summary.count += len(indices)
+        summary.sketch = fold(
+            Sketch.from_json(summary.sketch), logged.steps, logged.values
+        ).as_json()
     MetricSummary.objects.bulk_create(new)
     MetricSummary.objects.bulk_update(
-        changed, ["last", "last_step", "last_timestamp", "min", "max", "count"]
+        changed, ["last", "last_step", "last_timestamp", "min", "max", "count", "sketch"]
     )

@@ -11,7 +11,6 @@ from django.views.decorators.http import require_GET
 
 from portal.web import HtmxHttpRequest
 from registry.experiments import charts
-from registry.experiments.downsample import DEFAULT_LIMIT
 from registry.experiments.models import Experiment, Run
 from registry.experiments.packages import differing_packages
 from registry.experiments.page_queries import (
@@ -149,7 +148,7 @@ def run_compare(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return response
     experiment = get_experiment(pk)
     ids, problem = _run_ids(request.GET.get("runs", ""))
-    context: dict[str, Any] = {"experiment": experiment, "problem": problem, "limit": DEFAULT_LIMIT}
+    context: dict[str, Any] = {"experiment": experiment, "problem": problem}
     if problem:
         return render(request, TEMPLATE, context, status=400)
     chart_keys = parse_columns([f"metrics.{k}" for k in request.GET.getlist("metrics") if k])
