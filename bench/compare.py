@@ -222,15 +222,14 @@ class Bench:
     # (c) naive --------------------------------------------------------------------------
 
     def naive(self) -> int:
-        from registry.experiments.models import MetricPoint
+        from registry.experiments import series
 
-        series: dict[int, dict[str, list[list[float]]]] = {}
-        rows = MetricPoint.objects.filter(run__experiment=self.experiment).order_by(
-            "run_id", "key", "step"
-        )
-        for run_id, key, step, value in rows.values_list("run_id", "key", "step", "value"):
-            series.setdefault(run_id, {}).setdefault(key, []).append([step, value])
-        size = len(json.dumps(series, separators=(",", ":")).encode())
+        found: dict[int, dict[str, list[list[float]]]] = {}
+        keys = [f"loss_{m}" if m < METRICS // 2 else f"accuracy_{m}" for m in range(METRICS)]
+        for (run_id, key), arrays in series.iterate([run.pk for run in self.runs], keys):
+            points = zip(arrays.steps.tolist(), arrays.values.tolist(), strict=True)
+            found.setdefault(run_id, {})[key] = [[step, value] for step, value in points]
+        size = len(json.dumps(found, separators=(",", ":")).encode())
         _say(f"(c) naive: every point of every run and metric as JSON, {size:,} bytes")
         return size
 
