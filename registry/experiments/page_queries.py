@@ -7,9 +7,8 @@ each, however many runs are compared.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from django.core.paginator import Page, Paginator
@@ -26,6 +25,7 @@ from registry.experiments.models import (
     RunStatus,
     RunTag,
 )
+from registry.experiments.queries import Compared, compared_runs
 from registry.experiments.sketch import Sketch
 
 RUNS_PER_PAGE = 25
@@ -275,15 +275,11 @@ def metric_charts(
 # Compare ---------------------------------------------------------------------------------------
 
 
-@dataclass
-class CompareData:
-    """What the compare page shows of its runs, read with a fixed number of queries."""
+@dataclass(frozen=True)
+class ComparePage(Compared):
+    """What the compare API reads of the runs, and the page's charts."""
 
-    runs: list[Run]
-    params: dict[int, dict[str, str]]  # run id → key → value
-    summaries: dict[int, dict[str, MetricSummary]]  # run id → key → summary
-    metric_keys: list[str]
-    charts: list[Chart]
+    charts: list[Chart] = field(default_factory=list)
 
 
 def compare_runs(
@@ -291,26 +287,15 @@ def compare_runs(
     run_ids: list[int],
     *,
     chart_keys: Sequence[str] | None = None,
-) -> CompareData:
-    """The runs of ``experiment`` among ``run_ids`` (in that order) and what they logged.
-
-    ``chart_keys``: the metrics to read series of (None: every metric the runs logged).
-    """
-    found = {run.pk: run for run in Run.objects.filter(experiment=experiment, pk__in=run_ids)}
-    runs = [found[pk] for pk in run_ids if pk in found]
-    ids = [run.pk for run in runs]
-    params: dict[int, dict[str, str]] = defaultdict(dict)
-    for run_id, key, value in Param.objects.filter(run_id__in=ids).values_list(
-        "run_id", "key", "value"
-    ):
-        params[run_id][key] = value
-    summaries: dict[int, dict[str, MetricSummary]] = defaultdict(dict)
-    for summary in MetricSummary.objects.filter(run_id__in=ids):
-        summaries[summary.run_id][summary.key] = summary
-    metric_keys = sorted({key for by_key in summaries.values() for key in by_key})
+) -> ComparePage:
+    """The runs of ``experiment`` among ``run_ids`` (in that order), what they logged, and a
+    chart per metric of ``chart_keys`` (None: the first MAX_CHARTS metrics the runs logged)."""
+    compared = compared_runs(experiment, run_ids)
     if chart_keys is None:
-        charted = metric_keys[:MAX_CHARTS]
+        charted = compared.metric_keys[:MAX_CHARTS]
     else:
-        charted = [key for key in chart_keys if key in metric_keys]
-    charts = metric_charts(ids, charted, summaries)
-    return CompareData(runs, dict(params), dict(summaries), metric_keys, charts)
+        charted = [key for key in chart_keys if key in compared.metric_keys]
+    charts = metric_charts([run.pk for run in compared.runs], charted, compared.summaries)
+    return ComparePage(
+        **{f.name: getattr(compared, f.name) for f in fields(Compared)}, charts=charts
+    )

@@ -5,14 +5,15 @@
   than by visiting every run; ordering by a metric is a subquery on the same summaries.
 - A metric series is read as plain tuples in step order from the (run, key, step) index and
   thinned by ``downsample`` for charts.
-- ``compare_data`` is the one read path of the compare page and the compare API: four
-  queries for 2 or 100 runs.
+- ``compared_runs`` is the read path the compare page and the compare API share: runs,
+  params and summaries in three queries for 2 or 100 runs; ``compare_data`` adds the API's
+  series (the page draws its charts with ``page_queries.metric_charts``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -146,42 +147,58 @@ def _thin(points: Sequence[Point], max_points: int) -> list[Point]:
 
 
 @dataclass(frozen=True)
-class CompareData:
-    """What the compare page and the compare API show of a few runs of one experiment."""
+class Compared:
+    """What the compare page and the compare API show of a few runs of one experiment, but
+    the series: runs, params and summaries in three queries however many runs."""
 
     experiment: Experiment
-    runs: list[Run]  # in the order asked for
+    runs: list[Run]  # those of the experiment among the ids asked for, in that order
     params: dict[int, dict[str, str]]  # run id → key → value
     param_keys: list[str]
     differing_params: list[str]  # keys whose value (or absence) is not the same in every run
     summaries: dict[int, dict[str, MetricSummary]]  # run id → key → summary
     metric_keys: list[str]  # every metric key any of the runs logged
-    series: dict[str, dict[int, Series]]  # key asked for → run id → series (runs that logged it)
-    best: dict[str, int] = field(default_factory=dict)  # metric key → run with the best last
+    best_last: dict[str, float]  # metric key → the best last value by the direction
+
+    @property
+    def best(self) -> dict[str, int]:
+        """Per metric key, the first run (in the order asked) with the best last value."""
+        best: dict[str, int] = {}
+        for run in self.runs:
+            for key, summary in self.summaries[run.pk].items():
+                if key not in best and summary.last == self.best_last[key]:
+                    best[key] = run.pk
+        return dict(sorted(best.items()))
 
 
-def compare_data(
-    experiment: Experiment, run_ids: Sequence[int], metric_keys: Sequence[str], max_points: int
-) -> CompareData:
-    """Params, summaries and downsampled series of ``run_ids``: four queries, any number of runs.
+@dataclass(frozen=True)
+class CompareData(Compared):
+    """``Compared`` with each asked-for metric's series, thinned to the asked-for points."""
 
-    ValidationError (naming ``runs``, ``metrics`` or ``max_points``) when fewer than 2 or more
-    than 100 runs are asked for, a run is not in the experiment, or a key is not a key.
-    """
+    series: dict[str, dict[int, Series]] = field(default_factory=dict)  # key → run id → series
+
+
+def compared_runs(experiment: Experiment, run_ids: Sequence[int]) -> Compared:
+    """The runs of ``experiment`` among ``run_ids`` (others are left out), with their params,
+    summaries, differing params and best values: three queries."""
     ids = list(dict.fromkeys(run_ids))
-    keys = list(dict.fromkeys(metric_keys))
-    _check_compare(ids, keys, max_points)
-    runs = _compared_runs(experiment, ids)
-    params: dict[int, dict[str, str]] = {pk: {} for pk in ids}
-    for run_id, key, value in Param.objects.filter(run_id__in=ids).values_list(
+    found = {
+        run.pk: run
+        for run in Run.objects.filter(experiment=experiment, pk__in=ids)
+        .select_related("user")
+        .defer(*COMPARE_DEFERRED)
+    }
+    runs = [found[pk] for pk in ids if pk in found]
+    params: dict[int, dict[str, str]] = {run.pk: {} for run in runs}
+    for run_id, key, value in Param.objects.filter(run_id__in=found).values_list(
         "run_id", "key", "value"
     ):
         params[run_id][key] = value
-    summaries: dict[int, dict[str, MetricSummary]] = {pk: {} for pk in ids}
-    for summary in MetricSummary.objects.filter(run_id__in=ids):
+    summaries: dict[int, dict[str, MetricSummary]] = {run.pk: {} for run in runs}
+    for summary in MetricSummary.objects.filter(run_id__in=found):
         summaries[summary.run_id][summary.key] = summary
     param_keys = sorted({key for values in params.values() for key in values})
-    return CompareData(
+    return Compared(
         experiment=experiment,
         runs=runs,
         params=params,
@@ -189,8 +206,29 @@ def compare_data(
         differing_params=[k for k in param_keys if len({p.get(k) for p in params.values()}) > 1],
         summaries=summaries,
         metric_keys=sorted({key for by_key in summaries.values() for key in by_key}),
+        best_last=_best_last(experiment, summaries),
+    )
+
+
+def compare_data(
+    experiment: Experiment, run_ids: Sequence[int], metric_keys: Sequence[str], max_points: int
+) -> CompareData:
+    """``compared_runs`` and the series of ``metric_keys``, each thinned to ``max_points``:
+    four queries, any number of runs.
+
+    ValidationError (naming ``runs``, ``metrics`` or ``max_points``) when fewer than 2 or more
+    than 100 runs are asked for, a run is not in the experiment, or a key is not a key.
+    """
+    ids = list(dict.fromkeys(run_ids))
+    keys = list(dict.fromkeys(metric_keys))
+    _check_compare(ids, keys, max_points)
+    compared = compared_runs(experiment, ids)
+    missing = [str(pk) for pk in ids if pk not in compared.params]
+    if missing:
+        raise ValidationError({"runs": f"Not runs of {experiment}: {', '.join(missing)}."})
+    return CompareData(
+        **{f.name: getattr(compared, f.name) for f in fields(Compared)},
         series=_compared_series(ids, keys, max_points),
-        best=_best(experiment, ids, summaries),
     )
 
 
@@ -205,19 +243,6 @@ def _check_compare(ids: list[int], keys: list[str], max_points: int) -> None:
     if problems:
         raise ValidationError({"metrics": problems})
     check_max_points(max_points)
-
-
-def _compared_runs(experiment: Experiment, ids: list[int]) -> list[Run]:
-    found = {
-        run.pk: run
-        for run in Run.objects.filter(experiment=experiment, pk__in=ids)
-        .select_related("user")
-        .defer(*COMPARE_DEFERRED)
-    }
-    missing = [str(pk) for pk in ids if pk not in found]
-    if missing:
-        raise ValidationError({"runs": f"Not runs of {experiment}: {', '.join(missing)}."})
-    return [found[pk] for pk in ids]
 
 
 def _compared_series(
@@ -238,14 +263,15 @@ def _compared_series(
     }
 
 
-def _best(
-    experiment: Experiment, ids: list[int], summaries: dict[int, dict[str, MetricSummary]]
-) -> dict[str, int]:
-    """Per metric key, the run whose last value is best by the experiment's direction."""
-    best: dict[str, tuple[float, int]] = {}
-    for run_id in ids:
-        for key, summary in summaries[run_id].items():
-            score = summary.last if experiment.direction(key) == "max" else -summary.last
-            if key not in best or score > best[key][0]:
-                best[key] = (score, run_id)
-    return {key: run_id for key, (_, run_id) in sorted(best.items())}
+def _best_last(
+    experiment: Experiment, summaries: dict[int, dict[str, MetricSummary]]
+) -> dict[str, float]:
+    """Per metric key, the best last value of the runs by the experiment's direction."""
+    lasts: dict[str, list[float]] = {}
+    for by_key in summaries.values():
+        for key, summary in by_key.items():
+            lasts.setdefault(key, []).append(summary.last)
+    return {
+        key: (max if experiment.direction(key) == "max" else min)(values)
+        for key, values in sorted(lasts.items())
+    }

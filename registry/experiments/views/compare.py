@@ -17,7 +17,7 @@ from registry.experiments.page_queries import (
     METRICS,
     PARAMS,
     Column,
-    CompareData,
+    ComparePage,
     compare_runs,
     get_experiment,
     parse_columns,
@@ -59,21 +59,19 @@ def _run_ids(raw: str) -> tuple[list[int], str | None]:
     return ids, None
 
 
-def _param_rows(data: CompareData) -> list[ParamRow]:
-    keys = sorted({key for values in data.params.values() for key in values})
-    return [ParamRow(key, [data.params.get(r.pk, {}).get(key) for r in data.runs]) for key in keys]
+def _param_rows(data: ComparePage) -> list[ParamRow]:
+    return [
+        ParamRow(key, [data.params[r.pk].get(key) for r in data.runs]) for key in data.param_keys
+    ]
 
 
-def _metric_rows(experiment: Experiment, data: CompareData) -> list[MetricRow]:
+def _metric_rows(experiment: Experiment, data: ComparePage) -> list[MetricRow]:
     rows = []
     for key in data.metric_keys:
-        summaries = [data.summaries.get(r.pk, {}).get(key) for r in data.runs]
-        lasts = [s.last for s in summaries if s is not None]
-        direction = experiment.direction(key)
-        best = (max if direction == "max" else min)(lasts)
-        rows.append(
-            MetricRow(key, direction, [(s, s is not None and s.last == best) for s in summaries])
-        )
+        summaries = [data.summaries[r.pk].get(key) for r in data.runs]
+        best = data.best_last[key]
+        cells = [(s, s is not None and s.last == best) for s in summaries]
+        rows.append(MetricRow(key, experiment.direction(key), cells))
     return rows
 
 
@@ -84,7 +82,7 @@ def _numeric(values: list[str | None]) -> bool:
         return False
 
 
-def _axis(column: Column, data: CompareData) -> charts.Axis:
+def _axis(column: Column, data: ComparePage) -> charts.Axis:
     values: list[float | str | None] = []
     for run in data.runs:
         if column.kind == PARAMS:
@@ -95,12 +93,12 @@ def _axis(column: Column, data: CompareData) -> charts.Axis:
     return charts.Axis(column.name, values)
 
 
-def _known(columns: list[Column], params: list[ParamRow], data: CompareData) -> list[Column]:
+def _known(columns: list[Column], params: list[ParamRow], data: ComparePage) -> list[Column]:
     keys = {PARAMS: {row.key for row in params}, METRICS: set(data.metric_keys)}
     return [c for c in columns if c.key in keys[c.kind]]
 
 
-def _default_parallel(params: list[ParamRow], data: CompareData) -> list[Column]:
+def _default_parallel(params: list[ParamRow], data: ComparePage) -> list[Column]:
     columns = [Column(PARAMS, r.key) for r in params if r.differs and _numeric(r.values)]
     return columns + [Column(METRICS, key) for key in data.metric_keys[:1]]
 
@@ -167,7 +165,7 @@ def run_compare(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 def _compare_context(
-    request: HtmxHttpRequest, experiment: Experiment, data: CompareData
+    request: HtmxHttpRequest, experiment: Experiment, data: ComparePage
 ) -> dict[str, Any]:
     colours = {run.pk: charts.run_colour(index) for index, run in enumerate(data.runs)}
     params = _param_rows(data)
