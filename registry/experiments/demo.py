@@ -9,8 +9,8 @@ scikit-learn, so the compare page shows a package difference. Everything goes th
 services on a moved clock, so the runs and their audit events are dated over the last week.
 Seeding again changes nothing: an experiment that exists is left alone.
 
-No run is promoted here: a promotion registers a new version, and the demo registry's
-version counts are pinned (``tests/registry/test_demo.py``).
+The wine sweep's best run (highest validation accuracy, then lowest validation loss) is
+promoted to wine-cultivar 1.2.0, so that version's page shows how to reproduce it.
 """
 
 from __future__ import annotations
@@ -32,8 +32,9 @@ from django.utils import timezone
 
 from portal.models import Team
 from registry.demo.common import SEED, Split, _split
-from registry.experiments.models import Experiment
+from registry.experiments.models import Experiment, MetricSummary, Run
 from registry.experiments.services.experiments import create_experiment
+from registry.experiments.services.promotion import promote_run
 from registry.experiments.services.runs import create_run, end_run, log_batch
 from registry.models import RegisteredModel
 
@@ -53,6 +54,7 @@ class Sweep:
     load: Callable[[], Any]
     learning_rates: tuple[float, ...]
     depths: tuple[int, ...]
+    promote_as: str = ""  # the version the best run becomes, when the model is registered
 
 
 def _sweeps() -> list[Sweep]:
@@ -69,6 +71,7 @@ def _sweeps() -> list[Sweep]:
             load_wine,
             (0.03, 0.1, 0.3),
             (2, 3),
+            promote_as="1.2.0",
         ),
         Sweep(
             "breast-cancer-gbm-sweep",
@@ -134,6 +137,24 @@ def _seed_sweep(sweep: Sweep, owner: Any, team: Team, start: datetime) -> None:
             ended = at + timedelta(seconds=SECONDS_PER_STAGE * STAGES)
             clock.move_to(ended)
             end_run(actor=owner, run=run, ended_at=ended)
+        if experiment.model is not None and sweep.promote_as:
+            clock.move_to(start + timedelta(hours=2 * len(grid) + 1))
+            promote_run(
+                actor=owner,
+                run=_best_run(experiment),
+                version=sweep.promote_as,
+                notes="The best run of the gradient-boosting sweep.",
+            )
+
+
+def _best_run(experiment: Experiment) -> Run:
+    """The highest validation accuracy, then the lowest validation loss."""
+    lasts: dict[int, dict[str, float]] = {}
+    summaries = MetricSummary.objects.filter(run__experiment=experiment)
+    for run_id, key, last in summaries.values_list("run_id", "key", "last"):
+        lasts.setdefault(run_id, {})[key] = last
+    best = max(lasts, key=lambda pk: (lasts[pk]["val_accuracy"], -lasts[pk]["val_loss"]))
+    return Run.objects.get(pk=best)
 
 
 def _train(

@@ -42,9 +42,12 @@ def demo(seeded: Any, db: Any) -> Any:
 
 
 def test_it_seeds_three_models_with_several_versions(demo: Any) -> None:
+    """wine-cultivar 1.2.0 is the experiments demo's promoted run, registered without a file."""
     counts = {m.name: m.versions.count() for m in RegisteredModel.objects.all()}
 
-    assert counts == {"breast-cancer-screening": 3, "wine-cultivar": 2, "search-ranker": 2}
+    assert counts == {"breast-cancer-screening": 3, "wine-cultivar": 3, "search-ranker": 2}
+    promoted = ModelVersion.objects.get(model__name="wine-cultivar", version="1.2.0")
+    assert promoted.promotion.run.experiment.name == "wine-cultivar-gbm-sweep"
 
 
 def test_seeding_again_changes_nothing(demo: Any) -> None:
