@@ -41,6 +41,7 @@ urlpatterns = [
     path(API_PREFIX, include("portal.backlog.api.urls")),
     path(API_PREFIX, include("registry.experiments.api.urls")),
     path("models/", include("registry.urls")),
+    path("models/", include("registry.experiments.reproduce_urls")),
     path("backlog/", include("portal.backlog.urls")),
     path("experiments/", include("registry.experiments.urls")),
     path("experiments/", include("registry.experiments.promote_urls")),

@@ -21,6 +21,7 @@ from registry.experiments.models import (
     Experiment,
     MetricSummary,
     Param,
+    Promotion,
     Run,
     RunStatus,
     RunTag,
@@ -215,6 +216,7 @@ class RunPage:
     tags: list[tuple[str, str]]
     summaries: list[MetricSummary]
     charts: list[Chart]
+    promotions: list[Promotion]  # the model versions registered from the run
 
 
 def run_page(pk: int) -> RunPage:
@@ -227,7 +229,10 @@ def run_page(pk: int) -> RunPage:
     charts = metric_charts(
         [run.pk], [s.key for s in summaries], {run.pk: {s.key: s for s in summaries}}
     )
-    return RunPage(run, params, tags, summaries, charts)
+    promotions = list(
+        Promotion.objects.filter(run=run).select_related("version__model", "promoted_by")
+    )
+    return RunPage(run, params, tags, summaries, charts, promotions)
 
 
 def trace_limit(runs: int) -> int:

@@ -39,6 +39,7 @@ PAGES = [
     "/models/wine-cultivar/versions/1.1.0/card/edit/",
     "/models/wine-cultivar/versions/1.1.0/contract/edit/",
     "/models/wine-cultivar/versions/new/",
+    "/models/wine-cultivar/versions/1.2.0/reproduce/",  # the demo's promoted run
     "/models/new/",
     "/account/tokens/",
     "/backlog/iterations/",

@@ -250,3 +250,37 @@ def test_the_run_page_offers_promotion_to_the_team_only_once_finished(
 
     assert promote in client_for(alice).get(page).content.decode()
     assert promote not in client_for(victor).get(page).content.decode()
+
+
+def test_the_reproduce_page_lists_commit_datasets_environment_and_params(
+    client_for: Any, alice: Any, trained: Any
+) -> None:
+    promote_run(actor=alice, run=trained, version="1.1.0")
+
+    page = client_for(alice).get("/models/churn/versions/1.1.0/reproduce/")
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "git checkout 0123abc" in html
+    assert SHA in html and "train.parquet" in html
+    assert "scikit-learn==1.6.1" in html and "<code>3.11.9</code>" in html
+    assert '<code>learning_rate</code></td><td class="wrap">0.1</td>' in html
+    assert f'href="/experiments/runs/{trained.pk}/"' in html
+
+
+def test_a_version_registered_by_hand_has_no_reproduce_page(
+    client_for: Any, alice: Any, churn: Any
+) -> None:
+    assert client_for(alice).get("/models/churn/versions/1.0.0/reproduce/").status_code == 404
+    assert client_for(alice).get("/models/churn/versions/9.9.9/reproduce/").status_code == 404
+
+
+def test_the_run_page_links_the_versions_promoted_from_it(
+    client_for: Any, alice: Any, trained: Any
+) -> None:
+    promote_run(actor=alice, run=trained, version="1.1.0")
+
+    html = client_for(alice).get(f"/experiments/runs/{trained.pk}/").content.decode()
+
+    assert 'href="/models/churn/versions/1.1.0/"' in html
+    assert 'href="/models/churn/versions/1.1.0/reproduce/"' in html
