@@ -85,7 +85,7 @@ def test_experiment_routes_answer_404_and_405(api_for: Any, alice: Any, sweep: A
 
     assert client.get("/api/v1/experiments/999999/").status_code == 404
     assert client.delete(f"/api/v1/experiments/{sweep.pk}/").status_code == 405
-    assert client.patch(f"/api/v1/experiments/{sweep.pk}/", {}).status_code == 405
+    assert client.put(f"/api/v1/experiments/{sweep.pk}/", {}).status_code == 405
 
 
 # Runs ----------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from registry.experiments import page_queries
 from registry.experiments.services.experiments import create_experiment
 from registry.experiments.services.runs import log_batch
 
-COMPARE_QUERIES = 9
+COMPARE_QUERIES = 10  # … with whether I may flip a metric's direction
 
 
 def _url(experiment: Any, runs: list[Any], extra: str = "") -> str:

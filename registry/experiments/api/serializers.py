@@ -128,6 +128,29 @@ class ExperimentCreateSerializer(StrictSerializer):
         return value
 
 
+class ExperimentUpdateSerializer(StrictSerializer):
+    """A PATCH: what is sent changes; ``metric_directions`` replaces the whole mapping."""
+
+    read_only_names = ("id", "url", "name", "team", "created_by", "created_at")
+
+    description = serializers.CharField(allow_blank=True, max_length=MAX_TEXT, required=False)
+    model = serializers.SlugRelatedField(
+        slug_field="name",
+        queryset=RegisteredModel.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="The registered model the runs train, by name; null for none.",
+    )
+    metric_directions = serializers.DictField(
+        child=DirectionField(), required=False, help_text='e.g. {"loss": "min"}'
+    )
+
+    def validate_metric_directions(self, value: dict[str, str]) -> dict[str, str]:
+        if len(value) > MAX_DIRECTIONS:
+            raise serializers.ValidationError(f"At most {MAX_DIRECTIONS:,} metric keys.")
+        return value
+
+
 # Runs ---------------------------------------------------------------------------------------
 
 

@@ -43,7 +43,7 @@ from registry.experiments.queries import (
 )
 from registry.experiments.search import SearchError
 from registry.experiments.services import runs
-from registry.experiments.services.experiments import create_experiment
+from registry.experiments.services.experiments import create_experiment, update_experiment
 from registry.experiments.services.keys import KEY_RULE, key_problem
 
 # Ids in paths: up to 18 digits, so a longer one is a 404 before it reaches a (64-bit) column.
@@ -108,6 +108,12 @@ BATCH_EXAMPLE = OpenApiExample(
         request=s.ExperimentCreateSerializer,
         responses={201: s.ExperimentSerializer},
     ),
+    partial_update=extend_schema(
+        summary="Change an experiment's description, model or metric directions",
+        request=s.ExperimentUpdateSerializer,
+        responses=s.ExperimentSerializer,
+        parameters=[EXPERIMENT_ID],
+    ),
 )
 class ExperimentViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Experiment]
@@ -127,6 +133,14 @@ class ExperimentViewSet(
         experiment = create_experiment(actor=person(request), **serializer.validated_data)
         fresh = experiment_api_queryset().get(pk=experiment.pk)
         return Response(self.get_serializer(fresh).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        experiment = self.get_object()
+        serializer = s.ExperimentUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        update_experiment(actor=person(request), experiment=experiment, **serializer.validated_data)
+        fresh = experiment_api_queryset().get(pk=experiment.pk)
+        return Response(self.get_serializer(fresh).data)
 
     @extend_schema(
         summary="Compare runs: params (and which differ), summaries, a series per run",

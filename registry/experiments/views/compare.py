@@ -9,6 +9,7 @@ from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from portal.people import signed_in
 from portal.web import HtmxHttpRequest
 from registry.experiments import charts
 from registry.experiments.models import Experiment, Run
@@ -22,6 +23,7 @@ from registry.experiments.page_queries import (
     get_experiment,
     parse_columns,
 )
+from registry.experiments.permissions import can_log
 
 MIN_RUNS, MAX_RUNS = 2, 100
 TEMPLATE = "experiments/compare.html"
@@ -207,4 +209,5 @@ def _compare_context(
         if x and y
         else None,
         "packages": differing_packages({run.pk: run.packages for run in data.runs}),
+        "can_edit": can_log(signed_in(request), experiment.team),
     }

@@ -1,17 +1,21 @@
-"""The experiments list, one experiment's runs, and one run."""
+"""The experiments list, one experiment's runs, one run, and a metric's direction."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
 
 from portal.people import signed_in
 from portal.web import HtmxHttpRequest
 from registry.experiments import charts
-from registry.experiments.models import RunStatus
+from registry.experiments.models import Direction, RunStatus
 from registry.experiments.page_queries import (
     PLAIN_SORTS,
     Column,
@@ -23,6 +27,7 @@ from registry.experiments.page_queries import (
     run_page,
 )
 from registry.experiments.permissions import can_log
+from registry.experiments.services.experiments import set_direction
 
 
 @require_GET
@@ -107,3 +112,21 @@ def run_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         and can_log(signed_in(request), experiment.team),
     }
     return render(request, "experiments/run_detail.html", context)
+
+
+@require_POST
+def metric_direction(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Flip which way one metric is better, then go back to the page that asked."""
+    experiment = get_experiment(pk)
+    key, direction = request.POST.get("key", ""), request.POST.get("direction", "")
+    try:
+        set_direction(actor=signed_in(request), experiment=experiment, key=key, direction=direction)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        better = "lower" if direction == Direction.MIN else "higher"
+        messages.success(request, f"{key}: {better} is better now, in every comparison.")
+    back = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
+    return redirect(back if back and safe else reverse("experiments:detail", args=[pk]))
