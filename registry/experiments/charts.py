@@ -19,14 +19,25 @@ PALETTE = (
 )  # fmt: skip
 
 
+STEP, TIME = "step", "time"  # what a metric chart's x axis shows
+
+
 @dataclass(frozen=True)
 class Series:
     """One trace: a run's points of one metric, as plotted (maybe downsampled)."""
 
     label: str
     colour: str
-    steps: list[int]
+    x: list[int]  # steps, or milliseconds since the epoch over time
     values: list[float]
+
+    @classmethod
+    def of(
+        cls, label: str, colour: str, points: Sequence[tuple[int, float, int]], over: str
+    ) -> Series:
+        """A trace of (step, value, milliseconds) points, over step or over time."""
+        x = [p[2] for p in points] if over == TIME else [p[0] for p in points]
+        return cls(label, colour, x, [p[1] for p in points])
 
 
 @dataclass(frozen=True)
@@ -45,14 +56,17 @@ def _layout(**extra: Any) -> dict[str, Any]:
     return {"autosize": True, "margin": {"t": 30, "r": 10, "b": 40, "l": 55}, **extra}
 
 
-def metric_chart(key: str, series: Sequence[Series]) -> dict[str, Any]:
-    """A line per run of one metric over step."""
+def metric_chart(key: str, series: Sequence[Series], over: str = STEP) -> dict[str, Any]:
+    """A line per run of one metric over step, or over time (a date axis)."""
+    xaxis: dict[str, Any] = {"title": {"text": over}}
+    if over == TIME:
+        xaxis["type"] = "date"  # Plotly reads the numbers as milliseconds since the epoch
     data = [
         {
-            "type": "scattergl" if len(s.steps) > 1_000 else "scatter",
+            "type": "scattergl" if len(s.x) > 1_000 else "scatter",
             "mode": "lines",
             "name": s.label,
-            "x": s.steps,
+            "x": s.x,
             "y": s.values,
             "line": {"color": s.colour, "width": 1.5},
         }
@@ -61,7 +75,7 @@ def metric_chart(key: str, series: Sequence[Series]) -> dict[str, Any]:
     return {
         "data": data,
         "layout": _layout(
-            xaxis={"title": {"text": "step"}},
+            xaxis=xaxis,
             yaxis={"title": {"text": key}},
             showlegend=len(series) > 1,
             legend={"orientation": "h", "y": -0.25},

@@ -15,7 +15,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, Max, OuterRef, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
-from registry.experiments import series, sketch
+from registry.experiments import series
 from registry.experiments.downsample import DEFAULT_LIMIT, downsample
 from registry.experiments.models import (
     Experiment,
@@ -27,6 +27,7 @@ from registry.experiments.models import (
     RunTag,
 )
 from registry.experiments.queries import Compared, compared_runs
+from registry.experiments.sketch import MAX_POINTS as SKETCH_POINTS
 from registry.experiments.sketch import Sketch
 
 RUNS_PER_PAGE = 25
@@ -196,10 +197,13 @@ def _run_rows(runs: list[Run], columns: list[Column]) -> list[RunRow]:
 # One run ---------------------------------------------------------------------------------------
 
 
+ChartPoint = tuple[int, float, int]  # (step, value, milliseconds since the epoch)
+
+
 @dataclass(frozen=True)
 class Chart:
     key: str
-    series: dict[int, list[tuple[int, float]]]  # run id → (step, value) as plotted
+    series: dict[int, list[ChartPoint]]  # run id → its line as plotted
     points: int  # points stored, over every run
     shown: int  # points plotted
     per_trace: int  # the most points one run's line may have
@@ -237,7 +241,7 @@ def run_page(pk: int) -> RunPage:
 
 def trace_limit(runs: int) -> int:
     """Points one run's line may have when ``runs`` lines share a chart."""
-    return max(sketch.MAX_POINTS, min(DEFAULT_LIMIT, CHART_POINTS // max(runs, 1)))
+    return max(SKETCH_POINTS, min(DEFAULT_LIMIT, CHART_POINTS // max(runs, 1)))
 
 
 def metric_charts(
@@ -253,22 +257,20 @@ def metric_charts(
         return []
     limit = trace_limit(len(run_ids))
     stored = {key: sum(s[key].count for s in summaries.values() if key in s) for key in keys}
+    lines: dict[tuple[int, str], list[ChartPoint]]
     if sum(stored.values()) <= RAW_POINTS:
-        lines = {
-            series_key: [(step, value) for step, value, _ in arrays.points()]
-            for series_key, arrays in series.iterate(run_ids, keys)
-        }
+        lines = {line: arrays.points() for line, arrays in series.iterate(run_ids, keys)}
     else:
         lines = {
-            (run_id, key): list(zip(s.steps, s.values, strict=True))
+            (run_id, key): sketch.points()
             for run_id in run_ids
             for key, summary in summaries.get(run_id, {}).items()
-            if key in stored and len(s := Sketch.from_json(summary.sketch))
+            if key in stored and len(sketch := Sketch.from_json(summary.sketch))
         }
     charts = []
     for key in keys:
         kept = {
-            run_id: downsample(lines[run_id, key], limit)
+            run_id: downsample(lines[run_id, key], limit)  # type: ignore[type-var]
             for run_id in run_ids
             if (run_id, key) in lines
         }

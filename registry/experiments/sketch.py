@@ -29,28 +29,43 @@ class Sketch:
     width: int
     steps: list[int]  # in step order
     values: list[float]
+    stamps: list[int]  # milliseconds since the epoch, for charts over time
 
     def as_json(self) -> dict[str, Any]:
-        return {"width": self.width, "steps": self.steps, "values": self.values}
+        return {
+            "width": self.width,
+            "steps": self.steps,
+            "values": self.values,
+            "stamps": self.stamps,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> Sketch:
         data = data or {}
         return cls(
-            int(data.get("width", 1)), list(data.get("steps", [])), list(data.get("values", []))
+            int(data.get("width", 1)),
+            list(data.get("steps", [])),
+            list(data.get("values", [])),
+            list(data.get("stamps", [])),
         )
+
+    def points(self) -> list[tuple[int, float, int]]:
+        return list(zip(self.steps, self.values, self.stamps, strict=True))
 
     def __len__(self) -> int:
         return len(self.steps)
 
 
-EMPTY = Sketch(1, [], [])
+EMPTY = Sketch(1, [], [], [])
 
 
-def fold(sketch: Sketch, steps: npt.ArrayLike, values: npt.ArrayLike) -> Sketch:
-    """``sketch`` with the points (``steps[i]``, ``values[i]``) added."""
+def fold(
+    sketch: Sketch, steps: npt.ArrayLike, values: npt.ArrayLike, stamps: npt.ArrayLike
+) -> Sketch:
+    """``sketch`` with the points (``steps[i]``, ``values[i]``, ``stamps[i]``) added."""
     s = np.concatenate([np.asarray(sketch.steps, dtype=np.int64), np.asarray(steps, np.int64)])
     v = np.concatenate([np.asarray(sketch.values, dtype=float), np.asarray(values, float)])
+    ms = np.concatenate([np.asarray(sketch.stamps, dtype=np.int64), np.asarray(stamps, np.int64)])
     if not len(s):
         return sketch
     width = max(sketch.width, 1)
@@ -68,4 +83,4 @@ def fold(sketch: Sketch, steps: npt.ArrayLike, values: npt.ArrayLike) -> Sketch:
     last = len(s) - 1 - int(np.argmax(s[::-1]))  # the latest of the highest steps
     kept = np.unique(np.concatenate([by_value[starts], by_value[ends], [first, last]]))
     kept = kept[np.lexsort((kept, s[kept]))]  # step order; ties in the order logged
-    return Sketch(width, s[kept].tolist(), v[kept].tolist())
+    return Sketch(width, s[kept].tolist(), v[kept].tolist(), ms[kept].tolist())

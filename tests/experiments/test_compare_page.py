@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from registry.experiments import page_queries
@@ -218,3 +219,35 @@ def test_beyond_the_raw_budget_charts_come_from_the_sketches_with_every_extreme(
         assert min(trace["y"]) == 0.0 and trace["x"][-1] == 2_999
     assert item["chart"].points == 3 * 3_001  # and the point make_runs logged
     assert "downsampled on the server" in response.content.decode()
+
+
+def test_curves_can_be_drawn_over_time_and_the_picker_lists_every_metric(
+    client_for: Any, alice: Any, sweep: Any, make_runs: Any
+) -> None:
+    runs = make_runs(2, steps=3)
+    start = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    log_batch(
+        actor=alice,
+        run=runs[0],
+        metrics=[
+            {
+                "key": "auc",
+                "value": 0.7 + s / 100,
+                "step": s,
+                "timestamp": start + timedelta(minutes=s),
+            }
+            for s in range(3)
+        ],
+    )
+
+    response = client_for(alice).get(_url(sweep, runs, "&metrics=auc&over=time"))
+
+    [item] = response.context["charts"]
+    assert item["figure"]["layout"]["xaxis"]["type"] == "date"
+    first = int(start.timestamp() * 1000)
+    assert item["figure"]["data"][0]["x"] == [first, first + 60_000, first + 120_000]
+    html = response.content.decode()
+    assert "<code>auc</code> over time" in html
+    assert 'name="metrics" value="auc" checked' in html
+    assert 'name="metrics" value="loss">' in html  # offered, not charted
+    assert 'name="over" value="time" checked' in html

@@ -45,7 +45,7 @@ def _pack(MetricChunk, summary, batch, sketch):
         values=values.tobytes(),
         timestamps=stamps.tobytes(),
     )
-    return fold(sketch, steps, values)
+    return fold(sketch, steps, values, stamps)
 
 
 class Migration(migrations.Migration):

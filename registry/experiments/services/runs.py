@@ -338,9 +338,8 @@ def _summarise(
                 summary.last_timestamp = points.stamps[last]
             changed.append(summary)
         summary.count += len(indices)
-        summary.sketch = fold(
-            Sketch.from_json(summary.sketch), logged.steps, logged.values
-        ).as_json()
+        sketch = Sketch.from_json(summary.sketch)
+        summary.sketch = fold(sketch, logged.steps, logged.values, logged.stamps).as_json()
     MetricSummary.objects.bulk_create(new)
     MetricSummary.objects.bulk_update(
         changed, ["last", "last_step", "last_timestamp", "min", "max", "count", "sketch"]

@@ -17,6 +17,7 @@ from registry.experiments.packages import differing_packages
 from registry.experiments.page_queries import (
     METRICS,
     PARAMS,
+    Chart,
     Column,
     ComparePage,
     compare_runs,
@@ -119,14 +120,11 @@ def _known_one(text: str, options: list[Column]) -> Column | None:
     return column if column in options else None
 
 
-def _series(chart: Any, runs: list[Run], colours: dict[int, str]) -> list[charts.Series]:
+def _series(
+    chart: Chart, runs: list[Run], colours: dict[int, str], over: str
+) -> list[charts.Series]:
     return [
-        charts.Series(
-            str(run),
-            colours[run.pk],
-            [step for step, _ in chart.series[run.pk]],
-            [value for _, value in chart.series[run.pk]],
-        )
+        charts.Series.of(str(run), colours[run.pk], chart.series[run.pk], over)
         for run in runs
         if run.pk in chart.series
     ]
@@ -170,6 +168,7 @@ def _compare_context(
     request: HtmxHttpRequest, experiment: Experiment, data: ComparePage
 ) -> dict[str, Any]:
     colours = {run.pk: charts.run_colour(index) for index, run in enumerate(data.runs)}
+    over = charts.TIME if request.GET.get("over") == charts.TIME else charts.STEP
     params = _param_rows(data)
     show_all = request.GET.get("params") == "all"
     options = [Column(PARAMS, r.key) for r in params] + [
@@ -191,11 +190,17 @@ def _compare_context(
             {
                 "id": f"metric-chart-{index}",
                 "chart": chart,
-                "figure": charts.metric_chart(chart.key, _series(chart, data.runs, colours)),
+                "figure": charts.metric_chart(
+                    chart.key, _series(chart, data.runs, colours, over), over
+                ),
             }
             for index, chart in enumerate(data.charts)
         ],
         "uncharted": len(data.metric_keys) - len(data.charts),
+        "charted": {chart.key for chart in data.charts},
+        "metric_keys": data.metric_keys,
+        "chosen_metrics": [k for k in request.GET.getlist("metrics") if k in data.metric_keys],
+        "over": over,
         "options": options,
         "parallel": [c.name for c in parallel],
         "parallel_figure": charts.parallel_chart([_axis(c, data) for c in parallel])

@@ -81,6 +81,7 @@ def experiment_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def run_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     read = run_page(pk)
+    over = charts.TIME if request.GET.get("over") == charts.TIME else charts.STEP
     colour = charts.run_colour(0)
     figures = [
         {
@@ -89,14 +90,10 @@ def run_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "figure": charts.metric_chart(
                 chart.key,
                 [
-                    charts.Series(
-                        str(read.run),
-                        colour,
-                        [step for step, _ in series],
-                        [value for _, value in series],
-                    )
-                    for series in chart.series.values()
+                    charts.Series.of(str(read.run), colour, line, over)
+                    for line in chart.series.values()
                 ],
+                over,
             ),
         }
         for index, chart in enumerate(read.charts)
@@ -107,6 +104,7 @@ def run_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "run": read.run,
         "experiment": experiment,
         "figures": figures,
+        "over": over,
         # A finished run of a team whose people may register versions can become one.
         "can_promote": read.run.status == RunStatus.FINISHED
         and can_log(signed_in(request), experiment.team),
