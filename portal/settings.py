@@ -228,7 +228,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "portal.api.errors.exception_handler",
     # Counted in the "default" cache (see CACHES): one count per person across all workers.
-    "DEFAULT_THROTTLE_RATES": {"user": "600/min"},
+    "DEFAULT_THROTTLE_RATES": {
+        "user": "600/min",
+        # Production services log in batches; the budget counts requests, not records.
+        "apikey": os.environ.get("HANDOFF_API_KEY_RATE", "6000/min"),
+    },
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -249,6 +253,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "VersionStatusEnum": "registry.choices.VersionStatus",
         "ArtifactStatusEnum": "registry.choices.ArtifactStatus",
+        "FeedbackKindEnum": "feedback.models.FeedbackKind",
     },
 }
 

@@ -40,6 +40,7 @@ urlpatterns = [
     path(API_PREFIX, include("registry.api.urls")),
     path(API_PREFIX, include("portal.backlog.api.urls")),
     path(API_PREFIX, include("registry.experiments.api.urls")),
+    path(API_PREFIX, include("feedback.api.urls")),
     path("models/", include("registry.urls")),
     path("models/", include("registry.experiments.reproduce_urls")),
     path("backlog/", include("portal.backlog.urls")),

@@ -69,6 +69,8 @@ class CappedJSONParser(JSONParser):
     DRF reads the request stream directly, so Django's own body cap never applies here.
     """
 
+    checks_storable = True
+
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         _refuse_declared_oversize(parser_context)
         raw = stream.read() if stream is not None else b""
@@ -79,9 +81,18 @@ class CappedJSONParser(JSONParser):
             raise exceptions.ParseError("JSON parse error - nesting is too deep.") from exc
         # A large batch holds tens of thousands of strings: walk them only when the body
         # could have produced one PostgreSQL cannot store.
+        if not self.checks_storable:
+            return data
         if encoding.lower().replace("-", "") != "utf8" or may_hold_unstorable(raw):
             refuse_unstorable(data)
         return data
+
+
+class RecordsJSONParser(CappedJSONParser):
+    """For batches of records checked one by one (``feedback.records``): a record holding
+    text PostgreSQL cannot store is rejected on its own there, not the whole body here."""
+
+    checks_storable = False
 
 
 class CappedFormParser(FormParser):

@@ -1,0 +1,197 @@
+"""Checking the records of a batch one by one, naming each bad one by index and reason.
+
+Every ingest endpoint (predictions, feedback, outcomes) takes one record or a list of up
+to 10,000; a malformed record is rejected on its own while the others are stored.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from portal.text import find_unstorable, unstorable_char
+from registry.models import ModelVersion, RegisteredModel
+
+MAX_RECORDS = 10_000
+MAX_ID = 200
+MAX_REPORTED = 100  # rejected records named in an answer; the count covers them all
+# A time this far ahead of the server's clock is a client's clock gone wrong.
+MAX_FUTURE = timedelta(days=1)
+
+T = TypeVar("T")
+
+
+class Reject(Exception):
+    """One record is not acceptable; the message says why (the index is added later)."""
+
+
+@dataclass
+class Outcome:
+    """How a batch went: counts, and the rejected records by index."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "rejected": len(self.rejected),
+            "errors": [
+                {"index": index, "reason": reason} for index, reason in self.rejected[:MAX_REPORTED]
+            ],
+        }
+
+
+def as_list(body: Any) -> list[Any]:
+    """One record or a list of them; Reject when it is neither or too many."""
+    if isinstance(body, dict):
+        return [body]
+    if isinstance(body, list):
+        if not body:
+            raise Reject("the list is empty: send one record or up to 10,000")
+        if len(body) > MAX_RECORDS:
+            raise Reject(f"at most {MAX_RECORDS:,} records a request, not {len(body):,}")
+        return body
+    raise Reject("send one record (an object) or a list of up to 10,000")
+
+
+def checked(
+    records: Sequence[Any], check: Callable[[dict[str, Any]], T], outcome: Outcome
+) -> list[tuple[int, T]]:
+    """Each record ``check`` accepts, with its index; the others land in ``outcome``."""
+    good: list[tuple[int, T]] = []
+    for index, raw in enumerate(records):
+        try:
+            if not isinstance(raw, dict):
+                raise Reject("a record is an object")
+            good.append((index, check(raw)))
+        except Reject as reason:
+            outcome.rejected.append((index, str(reason)))
+    return good
+
+
+def text(raw: dict[str, Any], name: str, *, required: bool = True, longest: int = MAX_ID) -> str:
+    value = raw.get(name)
+    if value is None or value == "":
+        if required:
+            raise Reject(f"{name}: required")
+        return ""
+    if not isinstance(value, str):
+        raise Reject(f"{name}: a string")
+    if len(value) > longest:
+        raise Reject(f"{name}: at most {longest:,} characters")
+    if problem := unstorable_char(value):
+        raise Reject(f"{name}: {problem}")
+    return value
+
+
+def number(raw: dict[str, Any], name: str, *, required: bool = False) -> float | None:
+    value = raw.get(name)
+    if value is None:
+        if required:
+            raise Reject(f"{name}: required")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise Reject(f"{name}: a number")
+    try:
+        result = float(value)
+    except OverflowError:
+        raise Reject(f"{name}: a finite number") from None
+    if not math.isfinite(result):
+        raise Reject(f"{name}: a finite number")
+    return result
+
+
+def obj(raw: dict[str, Any], name: str, *, required: bool = False) -> dict[str, Any]:
+    value = raw.get(name)
+    if value is None:
+        if required:
+            raise Reject(f"{name}: required (a JSON object)")
+        return {}
+    if not isinstance(value, dict):
+        raise Reject(f"{name}: a JSON object")
+    if problem := find_unstorable(value):
+        raise Reject(f"{name}: {problem}")
+    return value
+
+
+def moment(raw: dict[str, Any], name: str, now: datetime) -> datetime:
+    """An ISO 8601 time with its offset (``2026-11-30T10:00:00Z``); now when left out."""
+    value = raw.get(name)
+    if value is None:
+        return now
+    if not isinstance(value, str):
+        raise Reject(f"{name}: an ISO 8601 time such as 2026-11-30T10:00:00Z")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise Reject(f"{name}: {value[:40]!r} is not an ISO 8601 time") from None
+    if parsed.tzinfo is None:
+        raise Reject(f"{name}: give the offset too (Z for UTC)")
+    if parsed > now + MAX_FUTURE or parsed.year < 2000:
+        raise Reject(f"{name}: {value[:40]} is too far from now")
+    return parsed
+
+
+def unknown_fields(raw: dict[str, Any], known: frozenset[str]) -> None:
+    extra = [str(name)[:40] for name in raw if name not in known]
+    if extra:
+        raise Reject(
+            f"unknown field {', '.join(sorted(extra))}; a record takes {', '.join(sorted(known))}"
+        )
+
+
+class Models:
+    """The models (and versions) a batch names, read in one query each, with the key's own
+    model standing in when a record leaves its model out."""
+
+    def __init__(self, names: Iterable[str], default: RegisteredModel | None) -> None:
+        self.default = default
+        storable = {name for name in names if len(name) <= MAX_ID and not unstorable_char(name)}
+        self.by_name = {m.name: m for m in RegisteredModel.objects.filter(name__in=storable)}
+        if default is not None:
+            self.by_name.setdefault(default.name, default)
+
+    def named(self, records: Sequence[Any]) -> list[RegisteredModel]:
+        """Every model the records name, and the key's own for those that name none."""
+        found: dict[int, RegisteredModel] = {}
+        for raw in records:
+            if not isinstance(raw, dict):
+                continue
+            name = raw.get("model")
+            model = (
+                self.default
+                if name is None
+                else self.by_name.get(name)
+                if isinstance(name, str)
+                else None
+            )
+            if model is not None:
+                found[model.pk] = model
+        return list(found.values())
+
+    def model(self, raw: dict[str, Any]) -> RegisteredModel:
+        name = raw.get("model")
+        if name is None and self.default is not None:
+            return self.default
+        if not isinstance(name, str) or not name:
+            raise Reject("model: required (the model's name)")
+        found = self.by_name.get(name)
+        if found is None:
+            raise Reject(f"model: no model named {name[:100]!r}")
+        return found
+
+
+def versions_of(pairs: set[tuple[int, str]]) -> dict[tuple[int, str], ModelVersion]:
+    """(model id, version) → version, in one query."""
+    if not pairs:
+        return {}
+    model_ids = {model_id for model_id, _ in pairs}
+    numbers = {number for _, number in pairs}
+    found = ModelVersion.objects.filter(model_id__in=model_ids, version__in=numbers)
+    return {(v.model_id, v.version): v for v in found if (v.model_id, v.version) in pairs}
