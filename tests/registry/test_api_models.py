@@ -230,6 +230,6 @@ def test_path_parameters_name_the_same_thing_the_same_way(api_for, alice) -> Non
 
     assert names == {
         *("model_name", "version", "item_id", "link_id", "iteration_id"),
-        *("experiment_id", "run_id", "key"),
+        *("experiment_id", "run_id", "key", "end_user"),
     }
     assert "/api/v1/models/{model_name}/compare/" in paths
