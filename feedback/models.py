@@ -9,10 +9,13 @@ by ``predicted_at`` (``feedback.partitions``), so retention drops whole months.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from portal.jobs import Job
 from portal.models import Team
 from registry.models import ModelVersion, RegisteredModel
 
@@ -86,6 +89,8 @@ class PredictionKey(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["model", "prediction_id"], name="one_prediction_id")
         ]
+        # Retention deletes identities by age, a batch at a time (services.retention).
+        indexes = [models.Index(fields=["predicted_at"], name="prediction_key_age")]
 
     def __str__(self) -> str:
         return f"{self.prediction_id} of {self.model_id}"
@@ -147,6 +152,10 @@ class FeedbackSource(models.TextChoices):
     PORTAL = "portal", "Portal"
 
 
+# Feedback that still holds personal data: free text or the end user's id.
+PERSONAL = ~models.Q(comment="") | ~models.Q(end_user="")
+
+
 class Feedback(models.Model):
     """What a person said about a prediction. It may arrive before the prediction is
     logged: ``prediction_key`` is set as soon as both exist."""
@@ -199,6 +208,9 @@ class Feedback(models.Model):
             models.Index(fields=["model", "-created_at"], name="feedback_inbox"),
             models.Index(fields=["model", "prediction_id"], name="feedback_prediction"),
             models.Index(fields=["end_user"], name="feedback_end_user"),
+            # Only rows still holding personal data, so retention finds them without reading
+            # the old feedback it already cleared (services.retention).
+            models.Index(fields=["created_at"], condition=PERSONAL, name="feedback_personal_age"),
         ]
 
     def __str__(self) -> str:
@@ -231,3 +243,37 @@ class Outcome(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}={self.value} for {self.prediction_id}"
+
+
+class RetentionRun(Job):
+    """One pass of retention: prediction logs, their identities and the personal data of
+    feedback older than ``cutoff`` are removed (``services.retention``), with the counts."""
+
+    retention_days = models.PositiveIntegerField()
+    cutoff = models.DateTimeField()
+    # On PostgreSQL whole months go at once; their rows are not counted one by one.
+    partitions_dropped = models.JSONField(default=list, blank=True)
+    predictions_deleted = models.PositiveBigIntegerField(default=0)
+    keys_deleted = models.PositiveBigIntegerField(default=0)
+    comments_deleted = models.PositiveBigIntegerField(default=0)
+    feedback_cleared = models.PositiveBigIntegerField(default=0)
+
+    task_name = "feedback.tasks.apply_retention_task"
+    activity = "deleting old predictions and feedback"
+    audit_prefix = "retention."
+
+    class Meta:
+        ordering = ["-queued_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"retention before {self.cutoff:%Y-%m-%d}"
+
+    @property
+    def counts(self) -> dict[str, Any]:
+        return {
+            "partitions_dropped": self.partitions_dropped,
+            "predictions_deleted": self.predictions_deleted,
+            "keys_deleted": self.keys_deleted,
+            "comments_deleted": self.comments_deleted,
+            "feedback_cleared": self.feedback_cleared,
+        }

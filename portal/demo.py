@@ -61,6 +61,9 @@ def seed() -> list[tuple[str, str, str]]:
     from registry.experiments.demo import seed_experiments
 
     seed_experiments(users)
+    from feedback.demo import seed_feedback
+
+    seed_feedback(users)
     return [
         (username, password, ", ".join(str(r) for r in roles))
         for username, password, _, _, roles in DEMO_PEOPLE

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -279,6 +280,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "registry.tasks.sweep_orphan_artifact_files_task",
         "schedule": 3600.0,
     },
+    # Nightly, off-peak: retention deletes in batches; partitions are made months ahead.
+    "apply-prediction-retention": {
+        "task": "feedback.tasks.start_retention_task",
+        "schedule": crontab(hour=3, minute=15),
+    },
+    "make-prediction-partitions": {
+        "task": "feedback.tasks.make_prediction_partitions_task",
+        "schedule": crontab(hour=2, minute=45),
+    },
 }
 
 # Jobs (portal/jobs.py). A running task renews its lease at every progress report, so the
@@ -287,6 +297,12 @@ HANDOFF_JOB_LEASE_SECONDS = envint("HANDOFF_JOB_LEASE_SECONDS", 600)
 HANDOFF_JOB_MAX_ATTEMPTS = envint("HANDOFF_JOB_MAX_ATTEMPTS", 3)
 # Fault tests only: a pause after each progress report, so a worker can be killed mid-job.
 HANDOFF_JOB_STEP_DELAY_MS = envint("HANDOFF_JOB_STEP_DELAY_MS", 0)
+
+# Prediction logs, their identities and the personal data of feedback (comments, end-user
+# ids) are removed once older than this many days (feedback.services.retention, nightly).
+HANDOFF_PREDICTION_RETENTION_DAYS = envint("HANDOFF_PREDICTION_RETENTION_DAYS", 365)
+if HANDOFF_PREDICTION_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("HANDOFF_PREDICTION_RETENTION_DAYS must be 1 or more.")
 
 LOGGING = {
     "version": 1,

@@ -7,6 +7,7 @@ characters, so parsed JSON must be checked, not only the raw bytes.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -44,6 +45,8 @@ def find_unstorable(value: Any) -> str | None:
     order, e.g. "contains a NUL character (U+0000) at properties/a/pattern". A key is
     reported at the object holding it. Iterative, so any nesting depth is safe.
     """
+    if _plainly_storable(value):
+        return None
     # Each entry: (value, path, is_key). Children are pushed reversed to pop in order.
     stack: list[tuple[Any, _Path, bool]] = [(value, None, False)]
     while stack:
@@ -60,6 +63,18 @@ def find_unstorable(value: Any) -> str | None:
             for index in range(len(item) - 1, -1, -1):
                 stack.append((item[index], (str(index), path), False))
     return None
+
+
+def _plainly_storable(value: Any) -> bool:
+    """One pass at C speed for the usual case: the value's JSON text holds no surrogate and
+    no escaped NUL (JSON escapes control characters; a literal backslash-u0000 in the text
+    also matches, and only costs the walk). False when it cannot tell."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, check_circular=False)
+    except (TypeError, ValueError, RecursionError):
+        return False
+    # json.dumps escapes NUL, so only a surrogate can match here.
+    return "\\u0000" not in text and _UNSTORABLE.search(text) is None
 
 
 def _located(problem: str, path: _Path) -> str:

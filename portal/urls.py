@@ -47,5 +47,7 @@ urlpatterns = [
     path("experiments/", include("registry.experiments.urls")),
     path("experiments/", include("registry.experiments.promote_urls")),
     path("notifications/", include("portal.notifications.urls")),
+    path("feedback/", include("feedback.analysis_urls")),
+    path("feedback/", include("feedback.urls")),
     *[path(f"{name}/", views.section, {"name": name}, name=name) for name in views.SECTIONS],
 ]

@@ -95,7 +95,6 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 SECTIONS = {
-    "feedback": ("Feedback", "Feedback on production predictions and error analysis."),
     "releases": ("Releases", "Release requests, evaluation gates and approvals."),
 }
 

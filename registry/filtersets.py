@@ -16,6 +16,7 @@ from portal.models import Team
 from registry.choices import TaskType, VersionStatus
 from registry.models import RegisteredModel, Tag
 from registry.queries import TeamOption, latest_version_value
+from registry.widgets import Select
 
 MAX_SEARCH_LENGTH = 100
 # The models page's "All teams": "*" is no team's slug, so no team can be mistaken for it.
@@ -35,16 +36,17 @@ class StableOrderingFilter(django_filters.OrderingFilter):
 class RegisteredModelFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search", max_length=MAX_SEARCH_LENGTH)
     team = django_filters.ModelChoiceFilter(
-        queryset=Team.objects.all(), to_field_name="slug", empty_label="All teams"
+        queryset=Team.objects.all(), to_field_name="slug", empty_label="All teams", widget=Select
     )
     task_type = django_filters.ChoiceFilter(
-        choices=TaskType.choices, label="Task type", empty_label="All task types"
+        choices=TaskType.choices, label="Task type", empty_label="All task types", widget=Select
     )
     status = django_filters.ChoiceFilter(
         choices=VersionStatus.choices,
         method="filter_latest_status",
         label="Latest version status",
         empty_label="Any status",
+        widget=Select,
     )
     tag = django_filters.ModelChoiceFilter(
         field_name="tags",
@@ -52,6 +54,7 @@ class RegisteredModelFilterSet(django_filters.FilterSet):
         to_field_name="name",
         label="Tag",
         empty_label="All tags",
+        widget=Select,
     )
     sort = StableOrderingFilter(
         fields=(("name", "name"), ("updated_at", "updated_at")),
@@ -63,6 +66,7 @@ class RegisteredModelFilterSet(django_filters.FilterSet):
         ],
         label="Sort by",
         empty_label=None,
+        widget=Select,
     )
 
     class Meta:
@@ -100,14 +104,23 @@ class ModelPageFilterSet(RegisteredModelFilterSet):
 
     The API keeps ``RegisteredModelFilterSet``, where no team means every team. Here an empty
     or unknown team means the reader's teams (every team for someone in none), "*" every
-    team, and a slug that team. ``teams`` come from ``queries.team_options``, so the choices
-    cost no query of their own.
+    team, and a slug that team. ``teams`` and ``tags`` come from ``queries.filter_choices``, so
+    the choices cost no query of their own (the API's tag filter reads its tags through a
+    server-side cursor, three round trips, and checks the tag asked for with one more query).
     """
 
-    team = django_filters.ChoiceFilter(label="Team", method="filter_team", empty_label=None)
+    team = django_filters.ChoiceFilter(
+        label="Team", method="filter_team", empty_label=None, widget=Select
+    )
+    tag = django_filters.ChoiceFilter(
+        field_name="tags__name", label="Tag", empty_label="All tags", widget=Select
+    )
 
-    def __init__(self, data: Any, *, queryset: QuerySet[Any], teams: list[TeamOption]) -> None:
+    def __init__(
+        self, data: Any, *, queryset: QuerySet[Any], teams: list[TeamOption], tags: list[str]
+    ) -> None:
         super().__init__(data, queryset=queryset)
+        self.filters["tag"].extra["choices"] = [(name, name) for name in tags]
         self.team_ids = {team.slug: team.pk for team in teams}
         self.my_team_ids = [team.pk for team in teams if team.mine]
         default = (

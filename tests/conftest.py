@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -145,3 +146,23 @@ def client_for() -> Any:
         return client
 
     return make
+
+
+@pytest.fixture(scope="module")
+def seeded_demo(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any) -> Any:
+    """The whole demo (``portal.demo.seed``), seeded once for a module (training takes a few
+    seconds) and rolled back after it: (users by name, the media root)."""
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+    from django.test.utils import override_settings
+
+    from portal.demo import seed
+    from registry.demo import seed_registry
+
+    media = tmp_path_factory.mktemp("demo-media")
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media), transaction.atomic():
+        seed()
+        users = {user.username: user for user in get_user_model().objects.all()}
+        seed_registry(users)
+        yield users, Path(settings.MEDIA_ROOT)
+        transaction.set_rollback(True)

@@ -33,6 +33,12 @@ def origin_is_listed(origin: str) -> bool:
 class KeyOriginCors:
     """Mix into an APIView: preflights and answers carry CORS headers for allowed origins."""
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # A preflight never carries the key: answer it before authentication would refuse it.
+        if request.method == "OPTIONS":
+            return
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+
     def options(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
         origin = request.headers.get("Origin", "")
         response = HttpResponse(status=204)

@@ -23,10 +23,10 @@ from registry.models import CARD_SECTIONS, ModelVersion, RegisteredModel
 from registry.permissions import can_create_model, can_edit_model, require_edit
 from registry.queries import (
     ModelPage,
+    filter_choices,
     model_list_queryset,
     model_page,
     model_rows,
-    team_options,
 )
 from registry.services.card_diffs import card_diff, metadata_diff
 from registry.services.models import create_model, update_model
@@ -41,8 +41,9 @@ SECTION_TITLES = dict(CARD_SECTIONS)
 @require_GET
 def model_list(request: HtmxHttpRequest) -> HttpResponse:
     # Always bound: with no query string a member still sees their teams' models.
+    choices = filter_choices(signed_in(request))
     filterset = ModelPageFilterSet(
-        request.GET, queryset=model_list_queryset(), teams=team_options(signed_in(request))
+        request.GET, queryset=model_list_queryset(), teams=choices.teams, tags=choices.tags
     )
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {

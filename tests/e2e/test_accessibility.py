@@ -11,13 +11,20 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils import timezone
 
+from feedback.models import Feedback
+from feedback.services.access import Caller
+from feedback.services.feedback import give_feedback
+from feedback.services.predictions import log_predictions
 from portal.backlog.models import BacklogItem
 from portal.backlog.services.items import create_item
 from portal.demo import seed
 from registry.experiments.models import Experiment, Run
 from registry.experiments.services.experiments import create_experiment
 from registry.experiments.services.runs import create_run, log_batch
+from registry.models import RegisteredModel
 
 pytestmark = pytest.mark.browser
 
@@ -31,6 +38,8 @@ ITEM_PAGE = "/backlog/items/<demo>/"
 EXPERIMENT_PAGE = "/experiments/<demo>/"
 RUN_PAGE = "/experiments/runs/<demo>/"
 COMPARE_PAGE = "/experiments/<demo>/compare/"
+# And a logged prediction's: the demo fixture picks one (with feedback when the demo has some).
+PREDICTION_PAGE = "/feedback/models/wine-cultivar/predictions/<demo>/"
 PAGES = [
     "/",
     "/models/",
@@ -48,9 +57,15 @@ PAGES = [
     "/backlog/",
     ITEM_PAGE,  # the demo's first commented item (see the demo fixture)
     "/experiments/",
+    "/feedback/models/wine-cultivar/",  # a model's feedback, a version's analysis
+    "/feedback/models/wine-cultivar/versions/1.1.0/analysis/",
     EXPERIMENT_PAGE,  # the demo's first experiment, its first run, and its first three runs
     RUN_PAGE,
     COMPARE_PAGE,
+    "/feedback/",
+    "/feedback/?model=wine-cultivar&triaged=no",
+    "/feedback/models/wine-cultivar/keys/",
+    PREDICTION_PAGE,
 ]
 
 
@@ -64,10 +79,13 @@ def demo(transactional_db: None) -> Iterator[None]:
     index = PAGES.index(ITEM_PAGE)
     PAGES[index] = item.get_absolute_url()
     experiment_pages = _experiment_pages()
+    prediction_index = PAGES.index(PREDICTION_PAGE)
+    PAGES[prediction_index] = _prediction_page()
     try:
         yield
     finally:
         PAGES[index] = ITEM_PAGE
+        PAGES[prediction_index] = PREDICTION_PAGE
         for placeholder, real in experiment_pages.items():
             PAGES[PAGES.index(real)] = placeholder
 
@@ -101,6 +119,37 @@ def _experiment_pages() -> dict[str, str]:
     for placeholder, real in pages.items():
         PAGES[PAGES.index(placeholder)] = real
     return pages
+
+
+def _prediction_page() -> str:
+    """A wine-cultivar prediction with feedback; logged and answered here if the demo has none."""
+    feedback = Feedback.objects.filter(model__name="wine-cultivar", prediction_key__isnull=False)
+    found = feedback.order_by("pk").first()
+    if found is None:
+        alice = get_user_model().objects.get(username="alice")
+        model = RegisteredModel.objects.get(name="wine-cultivar")
+        version = model.versions.order_by("-pk").first()
+        assert version is not None
+        record = {"model": model.name, "prediction_id": "a11y-1"}
+        log_predictions(
+            caller=Caller(person=alice),
+            records=[
+                {
+                    **record,
+                    "version": version.version,
+                    "features": {"alcohol": 13.2, "colour_intensity": 5.1},
+                    "output": {"label": "class_0", "probabilities": {"class_0": 0.8}},
+                }
+            ],
+            now=timezone.now(),
+        )
+        give_feedback(
+            caller=Caller(person=alice),
+            records=[{**record, "kind": "thumbs", "value": "down", "comment": "Lab says 1"}],
+            now=timezone.now(),
+        )
+        found = feedback.get()
+    return reverse("feedback:prediction", args=["wine-cultivar", found.prediction_id])
 
 
 def _axe(page: Any) -> list[str]:

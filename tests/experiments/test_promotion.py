@@ -284,3 +284,18 @@ def test_the_run_page_links_the_versions_promoted_from_it(
 
     assert 'href="/models/churn/versions/1.1.0/"' in html
     assert 'href="/models/churn/versions/1.1.0/reproduce/"' in html
+
+
+def test_the_version_page_says_where_a_promoted_version_came_from(
+    client_for: Any, alice: Any, trained: Any
+) -> None:
+    promote_run(actor=alice, run=trained, version="1.1.0")
+    client = client_for(alice)
+
+    promoted = client.get("/models/churn/versions/1.1.0/").content.decode()
+    by_hand = client.get("/models/churn/versions/1.0.0/").content.decode()
+
+    assert f'href="/experiments/runs/{trained.pk}/"' in promoted
+    assert 'href="/models/churn/versions/1.1.0/reproduce/">How to reproduce' in promoted
+    assert "How to reproduce" not in by_hand
+    assert 'href="/feedback/models/churn/"' in by_hand

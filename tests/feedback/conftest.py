@@ -72,3 +72,53 @@ def prediction(number: int, **extra: Any) -> dict[str, Any]:
         "latency_ms": 12.5,
         **extra,
     }
+
+
+# The portal's feedback pages: predictions logged and feedback given through the services.
+
+
+@pytest.fixture
+def log() -> Any:
+    """``log(model, *records, by=person)``: log prediction records (see ``prediction``)."""
+    from django.utils import timezone
+
+    from feedback.services.access import Caller
+    from feedback.services.predictions import log_predictions
+
+    def make(model: Any, *records: dict[str, Any], by: Any) -> Any:
+        named = [{"model": model.name, **record} for record in records]
+        return log_predictions(caller=Caller(person=by), records=named, now=timezone.now())
+
+    return make
+
+
+@pytest.fixture
+def give() -> Any:
+    """``give(model, prediction_id, by=person, kind="thumbs", value="down", **fields)``:
+    feedback through the service, from the API unless ``source`` says otherwise."""
+    from django.utils import timezone
+
+    from feedback.models import Feedback
+    from feedback.services.access import Caller
+    from feedback.services.feedback import give_feedback
+
+    def make(
+        model: Any,
+        prediction_id: str,
+        *,
+        by: Any,
+        kind: str = "thumbs",
+        value: Any = "down",
+        source: str = "api",
+        at: Any = None,
+        **fields: Any,
+    ) -> Any:
+        record = {"model": model.name, "prediction_id": prediction_id, "kind": kind, **fields}
+        record["value"] = value
+        done = give_feedback(
+            caller=Caller(person=by), records=[record], now=at or timezone.now(), source=source
+        )
+        assert done.accepted == 1, done.as_json()
+        return Feedback.objects.order_by("-pk").first()
+
+    return make

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from rest_framework.test import APIClient
 
 from feedback.models import Feedback, FeedbackSource, Outcome, PredictionLog, Scope
 from portal.models import AuditEvent
@@ -90,12 +91,15 @@ def test_cors_answers_only_the_origins_a_key_lists(key_for: Any, scorer: Any) ->
     client = key_for(scorer, Scope.FEEDBACK, origins=(SHOP,))
     vote = {"prediction_id": "p-1", "kind": "thumbs", "value": "up"}
 
-    preflight = client.options(URL, HTTP_ORIGIN=SHOP, HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST")
-    stranger = client.options(URL, HTTP_ORIGIN="https://evil.example")
+    # A browser's preflight carries no key.
+    preflight = APIClient().options(
+        URL, HTTP_ORIGIN=SHOP, HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST"
+    )
+    stranger = APIClient().options(URL, HTTP_ORIGIN="https://evil.example")
     allowed = client.post(URL, vote, format="json", HTTP_ORIGIN=SHOP)
     refused = client.post(URL, vote, format="json", HTTP_ORIGIN="https://evil.example")
 
-    assert preflight["Access-Control-Allow-Origin"] == SHOP
+    assert preflight.status_code == 204 and preflight["Access-Control-Allow-Origin"] == SHOP
     assert "Authorization" in preflight["Access-Control-Allow-Headers"]
     assert "Access-Control-Allow-Origin" not in stranger
     assert allowed.status_code == 200 and allowed["Access-Control-Allow-Origin"] == SHOP

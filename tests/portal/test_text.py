@@ -72,3 +72,13 @@ def test_only_bodies_spelling_an_unstorable_escape_need_the_full_search() -> Non
         assert find_unstorable(json.loads(body)) is not None
     for body in (b'{"a": "\\u00e9", "b": [1, 2.5]}', b'"\\u0001"', '"\U0001f600"'.encode()):
         assert not may_hold_unstorable(body), body
+
+
+def test_text_that_only_looks_like_an_escape_is_storable() -> None:
+    """A literal backslash-u0000 takes the slow path and is still found clean."""
+    assert find_unstorable({"path": "C:\\u0000\\files", "values": [1.5, None, True]}) is None
+
+
+def test_values_json_cannot_spell_are_still_searched() -> None:
+    assert find_unstorable({("t",): "x\x00"}) == "contains a NUL character (U+0000) at ('t',)"
+    assert find_unstorable([b"bytes", "\ud800"]) == "contains a lone surrogate (U+D800) at 1"

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from portal.demo import seed
 from registry.choices import ArtifactStatus
 from registry.demo import seed_registry
 from registry.models import Artifact, ModelVersion, RegisteredModel
@@ -17,28 +15,9 @@ from registry.services.versions import contract_changes, previous_version
 LINK_SCHEMES = ("https://",)
 
 
-@pytest.fixture(scope="module")
-def seeded(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any) -> Any:
-    """Seed once for the module (training takes a few seconds), then drop it all again."""
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from django.test.utils import override_settings
-
-    media = tmp_path_factory.mktemp("demo-media")
-    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media):
-        from django.db import transaction
-
-        with transaction.atomic():
-            seed()
-            users = {user.username: user for user in get_user_model().objects.all()}
-            seed_registry(users)
-            yield users, Path(settings.MEDIA_ROOT)
-            transaction.set_rollback(True)
-
-
 @pytest.fixture
-def demo(seeded: Any, db: Any) -> Any:
-    return seeded
+def demo(seeded_demo: Any, db: Any) -> Any:
+    return seeded_demo
 
 
 def test_it_seeds_three_models_with_several_versions(demo: Any) -> None:

@@ -21,6 +21,8 @@ from registry.api.queries import model_api_queryset, model_api_rows, tag_names
 from registry.models import Artifact, ModelVersion, RegisteredModel
 from registry.queries import (
     VERSION_DETAIL_FIELDS,
+    TeamOption,
+    filter_choices,
     model_activity,
     model_list_queryset,
     model_page,
@@ -96,6 +98,21 @@ def test_the_list_reads_the_latest_version_and_only_what_a_row_shows(
     latest = rows[1].latest
     assert latest is not None and "input_schema" in latest.get_deferred_fields()
     assert rows[1].card is not None and rows[1].card.completeness == 0
+
+
+def test_the_lists_team_and_tag_choices_come_in_one_query(
+    alice: Any, risk_team: Any, search_team: Any, fraud_model: Any
+) -> None:
+    """Teams by name, the reader's marked, and tags by name, from a single UNION."""
+    with CaptureQueriesContext(connection) as queries:
+        choices = filter_choices(alice)
+
+    assert len(queries) == 1
+    assert choices.teams == [
+        TeamOption(pk=risk_team.pk, slug=risk_team.slug, name="Risk Modelling", mine=True),
+        TeamOption(pk=search_team.pk, slug=search_team.slug, name="Search Relevance", mine=False),
+    ]
+    assert choices.tags == ["payments", "tabular"]
 
 
 def test_the_model_page_reads_the_contract_of_the_shown_versions_only(
