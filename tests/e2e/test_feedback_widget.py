@@ -22,6 +22,7 @@ from feedback.models import Feedback, FeedbackKind, FeedbackSource, Scope
 from feedback.services.access import Caller
 from feedback.services.keys import create_key
 from feedback.services.predictions import log_predictions
+from portal.backlog.models import BacklogItem
 from portal.roles import Role
 from portal.services.accounts import create_team, create_user
 from registry.choices import TaskType
@@ -214,3 +215,31 @@ def test_a_real_preflight_from_a_listed_origin_is_let_through(
     page.wait_for_function(SETTLED)
     assert page.locator(".hf-status").inner_text().startswith("Thank you")
     assert Feedback.objects.filter(source=FeedbackSource.WIDGET).count() == 1
+
+
+def test_widget_feedback_reaches_the_inbox_and_triage_files_a_backlog_item(
+    page: Any, live_server: Any, product_site: Any, scorer: Any, login: Any
+) -> None:
+    # given: an end user's thumbs down from the product page
+    shop = product_site()
+    _, secret = browser_key(scorer, shop.origin)
+    shop.html = PRODUCT_PAGE.format(handoff=live_server.url, key=secret)
+    page.goto(shop.origin)
+    page.get_by_role("button", name="No, it was wrong").click()
+    page.wait_for_function(SETTLED)
+
+    # when: a team member opens the inbox, ticks it and files a backlog item
+    login(page, "alice", "pw-alice-123")
+    page.goto("/feedback/?model=scorer")
+    row = page.locator("tr", has=page.locator("input[name=feedback]"))
+    assert row.count() == 1 and "p-1" in row.inner_text()
+    row.locator("input[name=feedback]").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="File a backlog item").click()
+
+    # then: the item page links the feedback and its prediction
+    assert "/backlog/items/" in page.url
+    item = BacklogItem.objects.get()
+    linked = {link.target_type.model for link in item.links.select_related("target_type")}
+    assert linked == {"feedback", "predictionkey"}
+    assert page.get_by_text("filed about 1 piece of feedback").is_visible()
