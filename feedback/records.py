@@ -7,7 +7,10 @@ to 10,000; a malformed record is rejected on its own while the others are stored
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -22,6 +25,22 @@ MAX_REPORTED = 100  # rejected records named in an answer; the count covers them
 MAX_FUTURE = timedelta(days=1)
 
 T = TypeVar("T")
+
+# Set while checking the records of a body whose bytes were already shown to hold no text
+# PostgreSQL cannot store (``portal.api.parsers``): each value need not be walked again.
+_TEXT_CHECKED: ContextVar[bool] = ContextVar("text_checked", default=False)
+# ISO 8601 as PostgreSQL reads it too; other spellings Python accepts are sent re-written.
+PLAIN_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$")
+
+
+@contextmanager
+def text_already_checked(checked: bool) -> Iterator[None]:
+    """Within: ``obj`` trusts that no value holds a NUL or a lone surrogate."""
+    token = _TEXT_CHECKED.set(checked)
+    try:
+        yield
+    finally:
+        _TEXT_CHECKED.reset(token)
 
 
 class Reject(Exception):
@@ -115,7 +134,7 @@ def obj(raw: dict[str, Any], name: str, *, required: bool = False) -> dict[str, 
         return {}
     if not isinstance(value, dict):
         raise Reject(f"{name}: a JSON object")
-    if problem := find_unstorable(value):
+    if not _TEXT_CHECKED.get() and (problem := find_unstorable(value)):
         raise Reject(f"{name}: {problem}")
     return value
 

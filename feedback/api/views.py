@@ -27,7 +27,7 @@ from feedback.api.cors import KeyOriginCors
 from feedback.api.permissions import KeyOrPerson, caller_of
 from feedback.api.throttles import ApiKeyRateThrottle, PersonRateThrottle
 from feedback.models import Feedback, FeedbackSource, PredictionLog
-from feedback.records import Reject, as_list
+from feedback.records import Reject, as_list, text_already_checked
 from feedback.services.access import Caller
 from feedback.services.erasure import erase_end_user
 from feedback.services.feedback import give_feedback
@@ -59,9 +59,10 @@ def _records(request: Request) -> list[Any]:
         raise exceptions.ValidationError({"detail": [f"The body: {reason}."]}) from None
 
 
-def _answer(run: Any) -> Response:
+def _answer(request: Request, run: Any) -> Response:
     try:
-        return Response(run().as_json())
+        with text_already_checked(getattr(request, "storable_body", False)):
+            return Response(run().as_json())
     except PermissionDenied as refusal:
         raise exceptions.PermissionDenied(str(refusal)) from None
 
@@ -121,7 +122,9 @@ class PredictionsView(FeedbackApiView, ListAPIView[PredictionLog]):
     def post(self, request: Request) -> Response:
         records = _records(request)
         caller = caller_of(request)
-        return _answer(lambda: log_predictions(caller=caller, records=records, now=timezone.now()))
+        return _answer(
+            request, lambda: log_predictions(caller=caller, records=records, now=timezone.now())
+        )
 
 
 @extend_schema(tags=["feedback"])
@@ -162,7 +165,10 @@ class FeedbackView(KeyOriginCors, FeedbackApiView, ListAPIView[Feedback]):  # ty
         if caller.key is None:
             source = FeedbackSource.PORTAL
         return _answer(
-            lambda: give_feedback(caller=caller, records=records, now=timezone.now(), source=source)
+            request,
+            lambda: give_feedback(
+                caller=caller, records=records, now=timezone.now(), source=source
+            ),
         )
 
 
@@ -176,7 +182,9 @@ class OutcomesView(FeedbackApiView):
     def post(self, request: Request) -> Response:
         records = _records(request)
         caller = caller_of(request)
-        return _answer(lambda: report_outcomes(caller=caller, records=records, now=timezone.now()))
+        return _answer(
+            request, lambda: report_outcomes(caller=caller, records=records, now=timezone.now())
+        )
 
 
 @extend_schema(tags=["feedback"])

@@ -81,9 +81,13 @@ class CappedJSONParser(JSONParser):
             raise exceptions.ParseError("JSON parse error - nesting is too deep.") from exc
         # A large batch holds tens of thousands of strings: walk them only when the body
         # could have produced one PostgreSQL cannot store.
+        storable = encoding.lower().replace("-", "") == "utf8" and not may_hold_unstorable(raw)
         if not self.checks_storable:
+            request = (parser_context or {}).get("request")
+            if request is not None:  # the views of record batches skip their own walk
+                request.storable_body = storable
             return data
-        if encoding.lower().replace("-", "") != "utf8" or may_hold_unstorable(raw):
+        if not storable:
             refuse_unstorable(data)
         return data
 

@@ -152,3 +152,18 @@ def test_lists_page_by_cursor_newest_first_and_only_what_the_key_reads(
     everyone = api_for(alice).get(URL).json()["results"]
     assert {r["model"] for r in everyone} == {"scorer", "other"}
     assert key_for(scorer, Scope.PREDICTIONS).get(URL).status_code == 403  # no read scope
+
+
+@pytest.mark.parametrize(
+    "sent", ["2026-11-30T10:00:00Z", "2026-11-30T11:00:00.250+01:00", "20261130T100000Z"]
+)
+def test_any_iso_8601_spelling_python_reads_is_stored_as_the_same_moment(
+    key_for: Any, scorer: Any, sent: str
+) -> None:
+    from datetime import datetime
+
+    response = key_for(scorer).post(URL, [prediction(1, timestamp=sent)], format="json")
+
+    assert response.json()["accepted"] == 1, response.json()
+    stored = PredictionLog.objects.get().predicted_at
+    assert stored == datetime.fromisoformat(sent)
