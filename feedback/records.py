@@ -6,6 +6,7 @@ to 10,000; a malformed record is rejected on its own while the others are stored
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -14,6 +15,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
+
+import orjson
 
 from portal.text import find_unstorable, unstorable_char
 from registry.models import ModelVersion, RegisteredModel
@@ -27,7 +30,8 @@ MAX_FUTURE = timedelta(days=1)
 T = TypeVar("T")
 
 # Set while checking the records of a body whose bytes were already shown to hold no text
-# PostgreSQL cannot store (``portal.api.parsers``): each value need not be walked again.
+# PostgreSQL cannot store and no number it cannot (``portal.api.parsers``): each value need
+# not be walked again.
 _TEXT_CHECKED: ContextVar[bool] = ContextVar("text_checked", default=False)
 # ISO 8601 as PostgreSQL reads it too; other spellings Python accepts are sent re-written.
 PLAIN_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$")
@@ -134,9 +138,26 @@ def obj(raw: dict[str, Any], name: str, *, required: bool = False) -> dict[str, 
         return {}
     if not isinstance(value, dict):
         raise Reject(f"{name}: a JSON object")
-    if not _TEXT_CHECKED.get() and (problem := find_unstorable(value)):
-        raise Reject(f"{name}: {problem}")
+    if not _TEXT_CHECKED.get():
+        if problem := find_unstorable(value):
+            raise Reject(f"{name}: {problem}")
+        if problem := _unstorable_number(value):
+            raise Reject(f"{name}: {problem}")
     return value
+
+
+def _unstorable_number(value: Any) -> str | None:
+    """A number PostgreSQL's JSON cannot hold (infinity, NaN) anywhere inside ``value``."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return "holds a number too large to store"
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None
 
 
 def moment(raw: dict[str, Any], name: str, now: datetime) -> datetime:
@@ -214,3 +235,12 @@ def versions_of(pairs: set[tuple[int, str]]) -> dict[tuple[int, str], ModelVersi
     numbers = {number for _, number in pairs}
     found = ModelVersion.objects.filter(model_id__in=model_ids, version__in=numbers)
     return {(v.model_id, v.version): v for v in found if (v.model_id, v.version) in pairs}
+
+
+def json_text(value: Any) -> str:
+    """``value`` as JSON text for a statement's parameter: orjson, or the standard library
+    for what orjson will not write (an integer past 64 bits, kept exact by PostgreSQL)."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value)

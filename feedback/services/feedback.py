@@ -8,7 +8,6 @@ statement; SQLite does the same in a few ORM statements.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -18,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 
 from feedback.models import Feedback, FeedbackKind, FeedbackSource, PredictionKey, Scope
-from feedback.records import Models, Reject, checked, number, text, unknown_fields
+from feedback.records import Models, Reject, checked, json_text, number, text, unknown_fields
 from feedback.records import Outcome as BatchOutcome
 from feedback.services.access import Caller
 from portal.people import Person
@@ -152,7 +151,7 @@ SELECT count(*) FROM stored
 def _store_in_one_statement(
     fresh: list[Given], caller: Caller, person: Person | None, now: datetime, source: str
 ) -> int:
-    payload = json.dumps([asdict(given) for given in fresh])
+    payload = json_text([asdict(given) for given in fresh])
     key_id = caller.key.pk if caller.key is not None else None
     with connection.cursor() as cursor:
         cursor.execute(_INSERT, [payload, source, person.pk if person else None, key_id, now])

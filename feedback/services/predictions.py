@@ -10,14 +10,12 @@ round trip. SQLite does the same in a few ORM statements.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 
@@ -27,6 +25,7 @@ from feedback.records import (
     Models,
     Reject,
     checked,
+    json_text,
     moment,
     number,
     obj,
@@ -224,7 +223,7 @@ def _store_in_one_statement(
     now: datetime,
     key_id: int | None,
 ) -> int:
-    payload = json.dumps(
+    payload = json_text(
         [
             {
                 "model_id": r.model_id,
@@ -243,7 +242,6 @@ def _store_in_one_statement(
             }
             for (r, version), found in zip(rows, violations, strict=True)
         ],
-        cls=DjangoJSONEncoder,
     )
     with connection.cursor() as cursor:
         cursor.execute(_INSERT, [payload, now, key_id])

@@ -7,9 +7,11 @@ naming the top-level field, so such text never reaches the ORM as a 500.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from django.conf import settings
 from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
@@ -63,6 +65,22 @@ def _refuse_declared_oversize(parser_context: Any) -> int | None:
     return limit
 
 
+_UNPARSED = object()
+_LONG_NUMBER = re.compile(rb"\d{19}")
+
+
+def _fast_parse(raw: bytes, encoding: str) -> Any:
+    """The body parsed by orjson, or _UNPARSED for the standard parser to decide: orjson
+    refuses what it does not take (integers past 64 bits, nesting past 1,024 levels, lone
+    surrogate escapes), and the standard parser then gives its own answer and message."""
+    if encoding.lower().replace("-", "") != "utf8" or _LONG_NUMBER.search(raw):
+        return _UNPARSED  # orjson reads integers past 64 bits as floats: keep them exact
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return _UNPARSED
+
+
 class CappedJSONParser(JSONParser):
     """Refuse bodies over DATA_UPLOAD_MAX_MEMORY_SIZE (413) before parsing them.
 
@@ -75,8 +93,12 @@ class CappedJSONParser(JSONParser):
         _refuse_declared_oversize(parser_context)
         raw = stream.read() if stream is not None else b""
         encoding = (parser_context or {}).get("encoding") or settings.DEFAULT_CHARSET
+        fast = True
         try:
-            data = super().parse(io.BytesIO(raw), media_type, parser_context)
+            data = _fast_parse(raw, encoding)
+            if data is _UNPARSED:
+                fast = False
+                data = super().parse(io.BytesIO(raw), media_type, parser_context)
         except RecursionError as exc:
             raise exceptions.ParseError("JSON parse error - nesting is too deep.") from exc
         # A large batch holds tens of thousands of strings: walk them only when the body
@@ -84,8 +106,10 @@ class CappedJSONParser(JSONParser):
         storable = encoding.lower().replace("-", "") == "utf8" and not may_hold_unstorable(raw)
         if not self.checks_storable:
             request = (parser_context or {}).get("request")
-            if request is not None:  # the views of record batches skip their own walk
-                request.storable_body = storable
+            if request is not None:
+                # orjson's values hold no infinity and no integer past 64 bits; with no
+                # unstorable escape either, the views of record batches skip their own walk.
+                request.storable_body = storable and fast
             return data
         if not storable:
             refuse_unstorable(data)

@@ -167,3 +167,25 @@ def test_any_iso_8601_spelling_python_reads_is_stored_as_the_same_moment(
     assert response.json()["accepted"] == 1, response.json()
     stored = PredictionLog.objects.get().predicted_at
     assert stored == datetime.fromisoformat(sent)
+
+
+def test_numbers_json_cannot_carry_reject_their_record_and_long_integers_stay_exact(
+    key_for: Any, scorer: Any
+) -> None:
+    """1e400 parses to infinity, which PostgreSQL's JSON cannot hold: that record is
+    rejected, not the batch. An integer past 64 bits is stored digit for digit."""
+    import json
+
+    huge = prediction(2)
+    huge["features"]["account"] = 123456789012345678901234567890
+    overflowing = json.dumps(prediction(3)).replace(
+        '"plan": "basic"', '"plan": "basic", "x": 1e400'
+    )
+    text = f"[{json.dumps(prediction(1))}, {json.dumps(huge)}, {overflowing}]"
+
+    body = key_for(scorer).post(URL, text, content_type="application/json").json()
+
+    assert (body["accepted"], body["rejected"]) == (2, 1), body
+    assert body["errors"] == [{"index": 2, "reason": "features: holds a number too large to store"}]
+    stored = PredictionLog.objects.get(prediction_id="p-2").features
+    assert stored["account"] == 123456789012345678901234567890
