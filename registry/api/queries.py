@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Case, F, Q, QuerySet, Value, When
 
+from registry.lookups import AnyOf
 from registry.models import ModelVersion, RegisteredModel
 from registry.queries import latest_version_value, production_version_value
 
@@ -48,7 +49,7 @@ def tag_names(model_ids: Iterable[int]) -> dict[int, list[str]]:
     """The tag names of each model, in one query of names: no Tag rows or managers."""
     names: dict[int, list[str]] = {pk: [] for pk in model_ids}
     pairs = (
-        RegisteredModel.tags.through.objects.filter(registeredmodel_id__in=list(names))
+        RegisteredModel.tags.through.objects.filter(AnyOf("registeredmodel_id", list(names)))
         .order_by("tag__name")
         .values_list("registeredmodel_id", "tag__name")
     )
