@@ -24,7 +24,7 @@ from django.db.models import Q, QuerySet
 
 from feedback.models import Feedback, FeedbackKind, PredictionLog
 from portal.backlog.models import BacklogItem, ItemLink
-from portal.backlog.queries import csv_safe
+from portal.spreadsheets import csv_safe
 
 PAGE_SIZE = 50
 FEATURES_SHOWN = 4  # a row shows this many features; the prediction's page shows them all

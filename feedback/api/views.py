@@ -28,7 +28,6 @@ from feedback.api.permissions import KeyOrPerson, caller_of
 from feedback.api.throttles import ApiKeyRateThrottle, PersonRateThrottle
 from feedback.models import Feedback, FeedbackSource, PredictionLog
 from feedback.records import Reject, as_list, text_already_checked
-from feedback.services.access import Caller
 from feedback.services.erasure import erase_end_user
 from feedback.services.feedback import give_feedback
 from feedback.services.outcomes import report_outcomes
@@ -73,36 +72,34 @@ class CursorByTime(CursorPagination):
     max_page_size = 1_000
 
 
-def _readable(caller: Caller, models: QuerySet[RegisteredModel]) -> QuerySet[RegisteredModel]:
-    """The models a caller may read: a key's own, or every model for a signed-in person."""
-    key = caller.key
-    if key is None:
-        return models
-    if "read" not in key.scopes:
-        raise exceptions.PermissionDenied("This key has no read scope.")
-    return models.filter(pk=key.model_id) if key.model_id else models.filter(team=key.team_id)
+class PredictionsByTime(CursorByTime):
+    ordering = ("-predicted_at", "-id")
+
+
+class FeedbackByTime(CursorByTime):
+    ordering = ("-created_at", "-id")
+
+
+def _readable(request: Request) -> QuerySet[RegisteredModel]:
+    try:
+        return caller_of(request).readable(RegisteredModel.objects.all())
+    except PermissionDenied as refusal:
+        raise exceptions.PermissionDenied(str(refusal)) from None
 
 
 @extend_schema(tags=["feedback"])
 class PredictionsView(FeedbackApiView, ListAPIView[PredictionLog]):
-    pagination_class = CursorByTime
+    pagination_class = PredictionsByTime
     serializer_class = s.PredictionLogSerializer
 
     def get_queryset(self) -> QuerySet[PredictionLog]:
-        models = _readable(caller_of(self.request), RegisteredModel.objects.all())
+        models = _readable(self.request)
         rows = PredictionLog.objects.filter(model__in=models).select_related("model", "version")
         if name := self.request.query_params.get("model"):
             rows = rows.filter(model__name=name)
         if version := self.request.query_params.get("version"):
             rows = rows.filter(version__version=version)
         return rows
-
-    @property
-    def paginator(self) -> CursorByTime:  # type: ignore[override]
-        paginator = super().paginator
-        assert isinstance(paginator, CursorByTime)
-        paginator.ordering = ("-predicted_at", "-id")
-        return paginator
 
     @extend_schema(
         summary="Predictions, newest first (cursor pagination)",
@@ -129,22 +126,15 @@ class PredictionsView(FeedbackApiView, ListAPIView[PredictionLog]):
 
 @extend_schema(tags=["feedback"])
 class FeedbackView(KeyOriginCors, FeedbackApiView, ListAPIView[Feedback]):  # type: ignore[misc]
-    pagination_class = CursorByTime
+    pagination_class = FeedbackByTime
     serializer_class = s.FeedbackSerializer
 
     def get_queryset(self) -> QuerySet[Feedback]:
-        models = _readable(caller_of(self.request), RegisteredModel.objects.all())
+        models = _readable(self.request)
         rows = Feedback.objects.filter(model__in=models).select_related("model")
         if name := self.request.query_params.get("model"):
             rows = rows.filter(model__name=name)
         return rows
-
-    @property
-    def paginator(self) -> CursorByTime:  # type: ignore[override]
-        paginator = super().paginator
-        assert isinstance(paginator, CursorByTime)
-        paginator.ordering = ("-created_at", "-id")
-        return paginator
 
     @extend_schema(
         summary="Feedback, newest first (cursor pagination)",

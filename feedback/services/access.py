@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 
 from feedback.models import ApiKey, Scope
 from portal.people import Person
@@ -36,6 +37,16 @@ class Caller:
         if scope == Scope.PREDICTIONS:
             return can_edit_model(self.person, model)
         return True  # feedback and reads: anyone signed in
+
+    def readable(self, models: QuerySet[RegisteredModel]) -> QuerySet[RegisteredModel]:
+        """Those of ``models`` the caller may read predictions and feedback of: a key's own
+        (with the read scope), every model for a signed-in person."""
+        key = self.key
+        if key is None:
+            return models
+        if not key.allows(Scope.READ):
+            raise PermissionDenied("This key has no read scope.")
+        return models.filter(pk=key.model_id) if key.model_id else models.filter(team=key.team_id)
 
     def require(self, scope: str, models: Iterable[RegisteredModel]) -> None:
         """PermissionDenied naming every model the caller may not ``scope``."""

@@ -5,8 +5,7 @@
   cards' assignees, labels and links are prefetched, and the links' pages come from the apps
   that own their targets (``portal.activity.links_for``: one query per app);
 - the list reads a page of rows with the same prefetches; the CSV export streams every
-  filtered row in chunks, each chunk with its prefetches;
-- the item page reads the item, its links, comments and audit events once each.
+  filtered row in chunks, each chunk with its prefetches (the item page: ``item_page``).
 """
 
 from __future__ import annotations
@@ -19,17 +18,15 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Prefetch, QuerySet, prefetch_related_objects
 from django.urls import reverse
-from django.utils.safestring import SafeString
 
-from portal.activity import Target, display_name, links_for
+from portal.activity import Target, links_for
 from portal.backlog.choices import CLOSED, OPEN, Discipline, Kind, Priority, Status
 from portal.backlog.links import linkable_model
-from portal.backlog.models import BacklogItem, Comment, ItemLink
+from portal.backlog.models import BacklogItem, ItemLink
 from portal.backlog.permissions import WORKER_ROLES
-from portal.markdown import stored_html
-from portal.models import AuditEvent
 from portal.people import Person
 from portal.roles import has_role
+from portal.spreadsheets import csv_safe
 
 # A closed column shows its most recently closed cards; the list has them all.
 CLOSED_CARDS_SHOWN = 10
@@ -195,13 +192,6 @@ CSV_COLUMNS = (
     *("id", "title", "kind", "status", "priority", "discipline", "team", "assignees"),
     *("labels", "iteration", "due date", "links", "created", "updated"),
 )
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 def csv_rows(items: QuerySet[BacklogItem]) -> Iterator[list[str]]:
@@ -227,163 +217,6 @@ def csv_rows(items: QuerySet[BacklogItem]) -> Iterator[list[str]]:
             item.updated_at.isoformat(timespec="seconds"),
         ]
         yield [csv_safe(cell) for cell in cells]
-
-
-# The item page ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    actor: str
-    text: str
-    created_at: Any
-    anchor: str = ""  # "#comment-<id>" for a comment
-
-
-@dataclass(frozen=True)
-class CommentEntry:
-    comment: Comment
-
-    @property
-    def html(self) -> SafeString:
-        return stored_html(self.comment.body_html)
-
-
-@dataclass(frozen=True)
-class ItemPage:
-    item: BacklogItem
-    assignees: list[Any]
-    labels: list[Any]
-    links: list[tuple[ItemLink, str]]
-    comments: list[CommentEntry]
-    timeline: list[TimelineEntry]
-
-    @property
-    def description(self) -> SafeString:
-        return stored_html(self.item.description_html)
-
-    @property
-    def moves(self) -> list[tuple[str, str]]:
-        return moves(self.item)
-
-
-def item_page(pk: int) -> ItemPage:
-    """An item with everything its page shows; BacklogItem.DoesNotExist when there is none."""
-    people = get_user_model().objects.only(*PERSON_FIELDS)
-    item = (
-        BacklogItem.objects.select_related("team", "iteration", "reporter", "closed_by")
-        .prefetch_related(Prefetch("assignees", queryset=people.order_by("username")), "labels")
-        .get(pk=pk)
-    )
-    links = list(item.links.order_by("pk"))
-    urls = link_urls(links) if links else {}
-    comments = list(
-        item.comments.select_related("author").only(
-            "id", "item_id", "body_html", "created_at", *(f"author__{f}" for f in PERSON_FIELDS)
-        )
-    )
-    return ItemPage(
-        item=item,
-        assignees=list(item.assignees.all()),
-        labels=list(item.labels.all()),
-        links=[(link, urls.get((link.target_type_id, link.target_id), "")) for link in links],
-        comments=[CommentEntry(comment) for comment in comments],
-        timeline=timeline(item),
-    )
-
-
-def item_events(item: BacklogItem) -> QuerySet[AuditEvent]:
-    kind = ContentType.objects.get_for_model(BacklogItem)
-    return (
-        AuditEvent.objects.filter(target_type=kind, target_id=str(item.pk))
-        .select_related("actor")
-        .order_by("created_at", "pk")
-    )
-
-
-def timeline(item: BacklogItem) -> list[TimelineEntry]:
-    """The item's audit events as sentences, oldest first."""
-    return [
-        TimelineEntry(
-            actor=display_name(event.actor) if event.actor else "Handoff",
-            text=sentence(event),
-            created_at=event.created_at,
-            anchor=_comment_anchor(event),
-        )
-        for event in item_events(item)
-    ]
-
-
-FIELD_NAMES = {
-    "title": "the title",
-    "kind": "the kind",
-    "priority": "the priority",
-    "discipline": "the discipline",
-    "iteration": "the iteration",
-    "due_date": "the due date",
-    "assignees": "the assignees",
-    "labels": "the labels",
-    "description": "the description",
-}
-SHOWN_VALUES: dict[str, dict[str, str]] = {
-    "kind": dict(Kind.choices),
-    "priority": dict(Priority.choices),
-    "discipline": dict(Discipline.choices),
-    "status": dict(Status.choices),
-}
-
-
-def sentence(event: AuditEvent) -> str:
-    """What the event did to the item, in words: "moved it from To do to In progress"."""
-    before, after = event.before or {}, event.after or {}
-    if event.verb == "item.created":
-        return "created the item"
-    if event.verb == "item.moved":
-        return f"moved it from {_shown('status', before.get('status'))} to " + _shown(
-            "status", after.get("status")
-        )
-    if event.verb == "item.linked":
-        return f"linked it to {after.get('link', 'something')}"
-    if event.verb == "item.unlinked":
-        return f"removed the link to {before.get('link', 'something')}"
-    if event.verb == "item.commented":
-        return "commented"
-    if event.verb == "item.updated":
-        return _edited(before, after)
-    return event.verb.rpartition(".")[2].replace("_", " ")
-
-
-def _edited(before: dict[str, Any], after: dict[str, Any]) -> str:
-    changes = []
-    for name in FIELD_NAMES:
-        if name not in after or before.get(name) == after.get(name):
-            continue
-        if name in ("title", "kind", "priority", "discipline"):
-            changes.append(
-                f"{FIELD_NAMES[name]} from {_shown(name, before.get(name))} to "
-                f"{_shown(name, after.get(name))}"
-            )
-        else:
-            changes.append(FIELD_NAMES[name])
-    if not changes:
-        return "edited the item"
-    return "changed " + _and(changes)
-
-
-def _shown(name: str, value: Any) -> str:
-    if value is None or value == "":
-        return "nothing"
-    text = SHOWN_VALUES.get(name, {}).get(str(value), str(value))
-    return f"“{text}”" if name == "title" else text
-
-
-def _and(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
-
-
-def _comment_anchor(event: AuditEvent) -> str:
-    comment = (event.after or {}).get("comment") if event.verb == "item.commented" else None
-    return f"#comment-{comment}" if comment else ""
 
 
 # Activity links (portal.activity asks each app for the pages of its targets) ----------------

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
 
 from registry.experiments.models import MetricChunk, Run
+from registry.experiments.times import milliseconds as milliseconds_of
 
 STEP, VALUE, STAMP = np.dtype("<i8"), np.dtype("<f8"), np.dtype("<i8")
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MILLISECOND = timedelta(milliseconds=1)
 
 
 @dataclass(frozen=True)
@@ -47,7 +46,7 @@ def milliseconds(moments: Sequence[datetime]) -> list[int]:
     for moment in moments:
         value = known.get(moment)
         if value is None:
-            value = known[moment] = (moment - EPOCH) // MILLISECOND
+            value = known[moment] = milliseconds_of(moment)
         out.append(value)
     return out
 

@@ -13,9 +13,10 @@ from rest_framework.test import APIClient
 
 from portal.services.tokens import create_token
 from registry.experiments import series
-from registry.experiments.api.serializers import batch_from_body, milliseconds
+from registry.experiments.api.batches import batch_from_body
 from registry.experiments.models import MetricChunk, MetricSummary, Param, Run, RunStatus
 from registry.experiments.services.runs import MAX_POINTS, create_run, log_batch
+from registry.experiments.times import milliseconds
 
 SHA = "ab" * 32
 

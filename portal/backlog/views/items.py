@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from portal.backlog.choices import Status
 from portal.backlog.forms import CommentForm, ItemCreateForm, ItemEditForm, MoveForm
+from portal.backlog.item_page import item_page
 from portal.backlog.models import BacklogItem, ItemLink
 from portal.backlog.permissions import (
     WORKER_ROLES,
@@ -23,7 +24,6 @@ from portal.backlog.permissions import (
     can_edit_item,
     require_edit_item,
 )
-from portal.backlog.queries import item_page
 from portal.backlog.services.comments import add_comment
 from portal.backlog.services.items import create_item, move_item, update_item
 from portal.backlog.services.links import remove_link, resolve_target

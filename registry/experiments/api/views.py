@@ -28,6 +28,7 @@ from rest_framework.response import Response
 from portal.api.parsers import CappedJSONParser
 from portal.api.people import person
 from portal.api.permissions import TokenScopePermission
+from registry.experiments.api import batches
 from registry.experiments.api import serializers as s
 from registry.experiments.api.permissions import CanLogRuns
 from registry.experiments.models import Experiment, Run
@@ -280,10 +281,10 @@ class RunViewSet(viewsets.GenericViewSet[Run]):
             'with 400 naming its index ("[3] value: must be a finite number"); a param '
             "logged before with another value is a 409 naming both values."
         ),
-        request=s.LogBatchSerializer,
+        request=batches.LogBatchSerializer,
         responses={
-            200: s.LogBatchResultSerializer,
-            409: OpenApiResponse(s.PARAM_CHANGED_SCHEMA, description="A param would change."),
+            200: batches.LogBatchResultSerializer,
+            409: OpenApiResponse(batches.PARAM_CHANGED_SCHEMA, description="A param would change."),
         },
         parameters=[RUN_ID],
         examples=[BATCH_EXAMPLE],
@@ -291,7 +292,7 @@ class RunViewSet(viewsets.GenericViewSet[Run]):
     @action(detail=True, methods=["post"], url_path="log-batch")
     def log_batch(self, request: Request, **kwargs: Any) -> Response:
         run = self.get_object()
-        batch = s.batch_from_body(request.data)
+        batch = batches.batch_from_body(request.data)
         try:
             counts = runs.log_batch(actor=person(request), run=run, **batch)
         except runs.ParamChanged as exc:
