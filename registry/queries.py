@@ -251,10 +251,10 @@ def open_items(model: RegisteredModel, versions: list[ModelVersion]) -> list[Bac
     The versions' ids come from ``light_versions``, like the activity's targets.
     """
     types = ContentType.objects.get_for_models(RegisteredModel, ModelVersion)
-    about = _link(types[RegisteredModel], [str(model.pk)])
+    about = _target(types[RegisteredModel], [str(model.pk)])
     ids = _texts(version.pk for version in versions)
     if ids:
-        about |= _link(types[ModelVersion], ids)
+        about |= _target(types[ModelVersion], ids)
     items = BacklogItem.objects.filter(status__in=OPEN).filter(
         pk__in=ItemLink.objects.filter(about).values("item_id")
     )
@@ -263,10 +263,6 @@ def open_items(model: RegisteredModel, versions: list[ModelVersion]) -> list[Bac
             :OPEN_ITEMS_SHOWN
         ]
     )
-
-
-def _link(kind: ContentType, ids: list[str]) -> Q:
-    return Q(target_type=kind) & Q(AnyOf("target_id", ids))
 
 
 def light_versions(model: RegisteredModel) -> list[ModelVersion]:
