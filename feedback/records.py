@@ -84,11 +84,12 @@ def as_list(body: Any) -> list[Any]:
 
 
 def checked(
-    records: Sequence[Any], check: Callable[[dict[str, Any]], T], outcome: Outcome
+    records: Sequence[Any], check: Callable[[dict[str, Any]], T], outcome: Outcome, start: int = 0
 ) -> list[tuple[int, T]]:
-    """Each record ``check`` accepts, with its index; the others land in ``outcome``."""
+    """Each record ``check`` accepts, with its index (counted from ``start``, for a slice of
+    a batch); the others land in ``outcome``."""
     good: list[tuple[int, T]] = []
-    for index, raw in enumerate(records):
+    for index, raw in enumerate(records, start):
         try:
             if not isinstance(raw, dict):
                 raise Reject("a record is an object")
@@ -179,11 +180,11 @@ def moment(raw: dict[str, Any], name: str, now: datetime) -> datetime:
 
 
 def unknown_fields(raw: dict[str, Any], known: frozenset[str]) -> None:
-    extra = [str(name)[:40] for name in raw if name not in known]
+    extra = [name for name in raw if name not in known]
     if extra:
-        raise Reject(
-            f"unknown field {', '.join(sorted(extra))}; a record takes {', '.join(sorted(known))}"
-        )
+        # Escaped, so a name holding a lone surrogate cannot break the answer's JSON.
+        named = sorted(str(name)[:40].encode(errors="backslashreplace").decode() for name in extra)
+        raise Reject(f"unknown field {', '.join(named)}; a record takes {', '.join(sorted(known))}")
 
 
 class Models:
@@ -193,27 +194,22 @@ class Models:
     def __init__(self, names: Iterable[str], default: RegisteredModel | None) -> None:
         self.default = default
         storable = {name for name in names if len(name) <= MAX_ID and not unstorable_char(name)}
-        self.by_name = {m.name: m for m in RegisteredModel.objects.filter(name__in=storable)}
+        named = RegisteredModel.objects.filter(name__in=storable).order_by()
+        self.by_name = {m.name: m for m in named}
         if default is not None:
             self.by_name.setdefault(default.name, default)
 
     def named(self, records: Sequence[Any]) -> list[RegisteredModel]:
         """Every model the records name, and the key's own for those that name none."""
-        found: dict[int, RegisteredModel] = {}
-        for raw in records:
-            if not isinstance(raw, dict):
-                continue
-            name = raw.get("model")
-            model = (
-                self.default
-                if name is None
-                else self.by_name.get(name)
-                if isinstance(name, str)
-                else None
-            )
-            if model is not None:
-                found[model.pk] = model
-        return list(found.values())
+        found = (self.find(raw) for raw in records if isinstance(raw, dict))
+        return list({model.pk: model for model in found if model is not None}.values())
+
+    def find(self, raw: dict[str, Any]) -> RegisteredModel | None:
+        """The model a record names (or the key's own), or None where ``model`` rejects it."""
+        name = raw.get("model")
+        if name is None:
+            return self.default
+        return self.by_name.get(name) if isinstance(name, str) else None
 
     def model(self, raw: dict[str, Any]) -> RegisteredModel:
         name = raw.get("model")

@@ -234,7 +234,7 @@ REST_FRAMEWORK = {
         # Production services log in batches; the budget counts requests, not records.
         "apikey": os.environ.get("HANDOFF_API_KEY_RATE", "6000/min"),
     },
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["portal.api.throttling.PersonRateThrottle"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework.request import Request
-from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
 
 from feedback.models import ApiKey
+from portal.api.throttling import PersonRateThrottle as EveryPersonRateThrottle
+from portal.api.throttling import WindowRateThrottle
 
 
-class ApiKeyRateThrottle(SimpleRateThrottle):
+class ApiKeyRateThrottle(WindowRateThrottle):
     scope = "apikey"
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
@@ -20,7 +21,7 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
 
 
-class PersonRateThrottle(UserRateThrottle):
+class PersonRateThrottle(EveryPersonRateThrottle):
     """People's own budget; a key's requests are counted by ApiKeyRateThrottle only."""
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:

@@ -189,3 +189,57 @@ def test_numbers_json_cannot_carry_reject_their_record_and_long_integers_stay_ex
     assert body["errors"] == [{"index": 2, "reason": "features: holds a number too large to store"}]
     stored = PredictionLog.objects.get(prediction_id="p-2").features
     assert stored["account"] == 123456789012345678901234567890
+
+
+def test_a_batch_stored_in_chunks_counts_and_names_records_across_chunk_boundaries(
+    key_for: Any, scorer: Any
+) -> None:
+    records = [prediction(n) for n in range(600)]
+    records[10] = {"prediction_id": "p-10"}  # malformed, in the first chunk
+    records[300] = prediction(300, version="9.9.9")  # no such version, in the second
+    records[520] = prediction(5)  # the id of record 5, two chunks later
+    records[599] = prediction(599, features={"age": "old"})  # breaks the contract, last chunk
+
+    answer = key_for(scorer).post(URL, records, format="json").json()
+
+    assert (answer["accepted"], answer["duplicates"], answer["rejected"]) == (597, 1, 2)
+    assert [error["index"] for error in answer["errors"]] == [10, 300]
+    assert answer["contract_violations"] == 1
+    assert PredictionLog.objects.count() == PredictionKey.objects.count() == 597
+    assert PredictionLog.objects.get(prediction_id="p-599").contract_violation
+
+
+def test_a_chunk_that_fails_to_store_leaves_none_of_its_batch(
+    key_for: Any, scorer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from feedback.services import prediction_store
+
+    added: list[int] = []
+    real_add = prediction_store.RowStore.add
+
+    def add_then_fail(store: Any, rows: Any, violations: Any) -> None:
+        added.append(len(rows))
+        real_add(store, rows, violations)
+        if len(added) == 3:
+            raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(prediction_store.RowStore, "add", add_then_fail)
+    client = key_for(scorer)
+    client.raise_request_exception = False
+
+    response = client.post(URL, [prediction(n) for n in range(1_000)], format="json")
+
+    assert response.status_code == 500
+    assert added == [250, 250, 250]
+    assert PredictionLog.objects.count() == PredictionKey.objects.count() == 0
+
+
+def test_an_unknown_field_named_with_a_lone_surrogate_is_rejected_in_valid_json(
+    key_for: Any, scorer: Any
+) -> None:
+    body = '[{"prediction_id": "p-1", "a\\ude11": 1}]'
+
+    response = key_for(scorer).post(URL, body, content_type="application/json")
+
+    assert response.status_code == 200
+    assert "unknown field a\\\\ude11;" in response.content.decode()

@@ -106,17 +106,12 @@ def test_home_runs_the_same_queries_for_few_or_many_events(
     assert len(response.context["recent_events"]) == 10
 
 
-def test_api_throttles_count_in_the_default_cache() -> None:
-    """DRF keeps each person's request history in the "default" cache alias."""
-    from django.core.cache import cache
-    from rest_framework.throttling import UserRateThrottle
-
+def test_api_throttles_count_per_person_in_windows() -> None:
     from portal import settings as portal_settings  # the tests switch throttles off
 
     assert portal_settings.REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] == [
-        "rest_framework.throttling.UserRateThrottle"
+        "portal.api.throttling.PersonRateThrottle"
     ]
-    assert UserRateThrottle.cache is cache
 
 
 def _settings_caches(tmp_path, **env: str) -> dict:
@@ -171,10 +166,10 @@ settings.configure(
     CACHES=json.loads(sys.argv[1]), REST_FRAMEWORK={"DEFAULT_THROTTLE_RATES": {"user": "2/min"}}
 )
 django.setup()
-from rest_framework.throttling import UserRateThrottle
+from portal.api.throttling import PersonRateThrottle
 
 request = SimpleNamespace(user=SimpleNamespace(is_authenticated=True, pk=4242))
-print(json.dumps(UserRateThrottle().allow_request(request, None)))
+print(json.dumps(PersonRateThrottle().allow_request(request, None)))
 """
 
 
@@ -209,22 +204,26 @@ def test_a_throttle_count_made_in_one_worker_refuses_the_request_in_another(
     import json
     import subprocess
     import sys
+    from pathlib import Path
     from types import SimpleNamespace
 
     from django.core.cache import cache
-    from rest_framework.throttling import UserRateThrottle
 
-    class TwoPerMinute(UserRateThrottle):
+    from portal.api.throttling import PersonRateThrottle
+
+    class TwoPerMinute(PersonRateThrottle):
         rate = "2/min"
 
     settings.CACHES = {"default": configured(tmp_path)}
     request = SimpleNamespace(user=SimpleNamespace(is_authenticated=True, pk=4242))
+    window = int(TwoPerMinute().timer() // 60)
     try:
         assert TwoPerMinute().allow_request(request, None)
         assert TwoPerMinute().allow_request(request, None)
 
         other = subprocess.run(
             [sys.executable, "-c", OTHER_WORKER, json.dumps(settings.CACHES)],
+            cwd=Path(__file__).resolve().parents[2],
             capture_output=True,
             text=True,
             timeout=60,
@@ -232,4 +231,34 @@ def test_a_throttle_count_made_in_one_worker_refuses_the_request_in_another(
         )
         assert json.loads(other.stdout) is False, other.stderr
     finally:
-        cache.delete("throttle_user_4242")  # never clear(): on Redis that is FLUSHDB
+        # never clear(): on Redis that is FLUSHDB
+        cache.delete_many([f"throttle_user_4242:{n}" for n in (window, window + 1)])
+
+
+def test_the_previous_window_counts_by_how_much_of_it_is_still_recent(settings) -> None:
+    """3/min: three at the end of one minute still refuse a fourth early in the next, not
+    late in it; counting costs the same however many requests came before."""
+    from types import SimpleNamespace
+
+    from django.core.cache import cache
+
+    from portal.api.throttling import PersonRateThrottle
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.clear()
+    now = [6_000_059.0]  # the last second of a minute
+
+    class ThreePerMinute(PersonRateThrottle):
+        rate = "3/min"
+
+        def timer(self) -> float:
+            return now[0]
+
+    request = SimpleNamespace(user=SimpleNamespace(is_authenticated=True, pk=7))
+    assert [ThreePerMinute().allow_request(request, None) for _ in range(3)] == [True] * 3
+    now[0] += 6  # 5 s into the next minute: 5/6 of the last one still counts
+    early = ThreePerMinute()
+    assert early.allow_request(request, None) is False
+    assert 54 <= early.wait() <= 55
+    now[0] += 45  # 50 s in: 1/6 of the previous three and the refused one
+    assert ThreePerMinute().allow_request(request, None) is True
