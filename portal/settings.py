@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "portal.backlog",
     "registry",
     "registry.experiments",
+    "registry.evaluation",
     "feedback",
 ]
 
