@@ -73,3 +73,41 @@ def data_file(tmp_path: Path) -> Callable[..., Path]:
         return write(tmp_path / f"churn-{rows}-{seed}{suffix}", table(rows, seed))
 
     return make
+
+
+@pytest.fixture
+def make_dataset(alice: Any, risk_team: Any) -> Callable[..., Any]:
+    """``make_dataset(path, name="churn-eval", version="1", kind="evaluation")``: a dataset
+    row over a file already written (as if uploaded and profiled), for tests of what comes
+    after the upload."""
+    import hashlib
+
+    from django.core.files import File
+
+    from portal.jobs import JobStatus
+    from registry.evaluation import datafiles
+    from registry.evaluation.models import Dataset
+
+    def make(
+        path: Path, name: str = "churn-eval", version: str = "1", kind: str = "evaluation"
+    ) -> Dataset:
+        data = path.read_bytes()
+        file_format = datafiles.sniff_format(data[:4096]) or "csv"
+        dataset = Dataset(
+            name=name,
+            version=version,
+            kind=kind,
+            team=risk_team,
+            file_format=file_format,
+            original_name=path.name,
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            created_by=alice,
+            status=JobStatus.SUCCEEDED,
+        )
+        with path.open("rb") as handle:
+            dataset.file.save(path.name, File(handle), save=False)
+        dataset.save()
+        return dataset
+
+    return make
