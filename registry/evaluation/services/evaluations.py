@@ -1,0 +1,472 @@
+"""Evaluating a version on a dataset: started by a person, run on a worker, cancelled.
+
+The run streams the dataset in batches (only the columns it needs), runs the version's ONNX
+artifact through its input mapping (or reads a column of stored predictions), keeps compact
+per-row arrays and a bounded sample, and writes every result in one save at the end: a run
+killed half-way leaves nothing behind, so a redelivered task starts over and the job ends
+with exactly one result.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from portal.jobs import JobStatus
+from portal.services.audit import record_event
+from portal.services.jobs import (
+    claim_job,
+    enqueue_job,
+    fail_job,
+    holds_lease,
+    mark_finished,
+    report_progress,
+    request_cancel,
+    reset_job,
+    running_job,
+)
+from registry.evaluation import datafiles
+from registry.evaluation.inference import (
+    InferenceError,
+    MissingValues,
+    Prediction,
+    Runner,
+    require_values,
+)
+from registry.evaluation.mapping import FLOAT_DTYPES, LABEL_DTYPES
+from registry.evaluation.models import Dataset, Evaluation, InputMapping, TaskKind
+from registry.evaluation.permissions import can_evaluate
+from registry.evaluation.services.mappings import (
+    is_regression,
+    mapping_for,
+    problems_of,
+    valid_artifact,
+)
+from registry.models import Artifact, ModelVersion
+
+if TYPE_CHECKING:
+    from registry.evaluation.metrics import Accumulator, EvaluationResult
+
+MAX_SLICE_COLUMNS = 10
+PROGRESS_SECONDS = 1.0  # progress (and the cancel check) at most once a second of work
+STREAM_SHARE = 80  # percent of the bar for reading and inference; importance takes the rest
+RESULT_FIELDS = ["rows", "metrics", "per_class", "curves", "importance", "slices", "latency"]
+
+
+class EvaluationFailed(Exception):
+    """The evaluation cannot succeed as asked; the message says what a person can change."""
+
+
+# Starting -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def start_evaluation(
+    *,
+    actor: Any,
+    version: ModelVersion,
+    dataset: Dataset,
+    label_column: str,
+    slice_columns: Sequence[str] = (),
+    prediction_column: str = "",
+) -> Evaluation:
+    """Queue an evaluation of ``version`` on ``dataset``; refused with the field and reason."""
+    require_evaluate(actor, version)
+    schema = _header(dataset)
+    slices = list(dict.fromkeys(slice_columns))
+    _check_columns(schema, label_column, slices, prediction_column)
+    regression = is_regression(version)
+    _check_label(schema, label_column, regression=regression)
+    _check_model(version, schema, prediction_column)
+    evaluation = Evaluation(
+        version=version,
+        dataset=dataset,
+        label_column=label_column,
+        slice_columns=slices,
+        prediction_column=prediction_column,
+        task_kind=TaskKind.REGRESSION if regression else TaskKind.CLASSIFICATION,
+    )
+    reset_job(evaluation, actor=actor)
+    evaluation.save()
+    record_event(
+        actor=actor,
+        verb="evaluation.started",
+        target=evaluation,
+        after={
+            "version": str(version),
+            "dataset": str(dataset),
+            "label_column": label_column,
+            "slice_columns": slices,
+            "prediction_column": prediction_column,
+        },
+    )
+    enqueue_job(evaluation)
+    return evaluation
+
+
+def _check_model(version: ModelVersion, schema: pa.Schema, prediction_column: str) -> None:
+    """A version with a valid artifact runs it through a fitting mapping; one without reads
+    its predictions from a column."""
+    if valid_artifact(version) is None:
+        if not prediction_column:
+            raise ValidationError({"prediction_column": _no_model_reason(version)})
+        return
+    if prediction_column:
+        raise ValidationError(
+            {
+                "prediction_column": (
+                    f"{version} has a valid artifact, which the evaluation runs: "
+                    "leave the prediction column empty."
+                )
+            }
+        )
+    _check_mapping(version, schema)
+
+
+def require_evaluate(actor: Any, version: ModelVersion) -> None:
+    if not can_evaluate(actor, version):
+        raise PermissionDenied(
+            f"Only members of {version.model.team} who are Data scientists or Engineers "
+            f"may evaluate {version.model.name}."
+        )
+
+
+def _header(dataset: Dataset) -> pa.Schema:
+    try:
+        return datafiles.schema_of(dataset.file.path, dataset.file_format)
+    except datafiles.UnreadableDataset as exc:
+        raise ValidationError({"dataset": f"{dataset} cannot be read: {exc}"}) from exc
+
+
+def _check_columns(
+    schema: pa.Schema, label_column: str, slices: list[str], prediction_column: str
+) -> None:
+    names = set(schema.names)
+    errors: dict[str, list[str]] = {}
+
+    def missing(field: str, column: str) -> None:
+        errors.setdefault(field, []).append(f"The dataset has no column {column}.")
+
+    if not label_column:
+        errors["label_column"] = ["Name the column holding the true labels."]
+    elif label_column not in names:
+        missing("label_column", label_column)
+    if len(slices) > MAX_SLICE_COLUMNS:
+        errors["slice_columns"] = [f"At most {MAX_SLICE_COLUMNS} slice columns."]
+    for column in slices:
+        if column not in names:
+            missing("slice_columns", column)
+    if prediction_column and prediction_column not in names:
+        missing("prediction_column", prediction_column)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_label(schema: pa.Schema, label_column: str, *, regression: bool) -> None:
+    kind = schema.field(label_column).type
+    if regression and not _numeric(kind):
+        raise ValidationError(
+            {"label_column": f"{label_column} holds {kind} values; a regression needs numbers."}
+        )
+    if not (_numeric(kind) or pa.types.is_boolean(kind) or _textual(kind)):
+        raise ValidationError(
+            {"label_column": f"{label_column} holds {kind} values, which cannot be labels."}
+        )
+
+
+def _numeric(kind: pa.DataType) -> bool:
+    return pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)
+
+
+def _textual(kind: pa.DataType) -> bool:
+    if pa.types.is_dictionary(kind):
+        return _textual(kind.value_type) or _numeric(kind.value_type)
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+
+
+def _check_mapping(version: ModelVersion, schema: pa.Schema) -> None:
+    """The mapping fits the graph, and the dataset has every column it reads, as numbers
+    where the graph takes numbers."""
+    saved = mapping_for(version)
+    artifact = valid_artifact(version)
+    assert artifact is not None
+    problems = problems_of(saved, artifact)
+    if problems:
+        listed = " ".join(problem for found in problems.values() for problem in found)
+        raise ValidationError(
+            {"input_mapping": f"The input mapping does not fit the model: {listed}"}
+        )
+    errors = []
+    for entry in saved.inputs:
+        for column in entry["columns"]:
+            errors += _column_problems(schema, column, entry)
+    if errors:
+        raise ValidationError({"dataset": errors})
+
+
+def _column_problems(schema: pa.Schema, column: str, entry: dict[str, Any]) -> list[str]:
+    if column not in schema.names:
+        return [
+            f"The dataset has no column {column}, which the input mapping feeds to {entry['name']}."
+        ]
+    kind = schema.field(column).type
+    takes_numbers = entry["dtype"] in FLOAT_DTYPES or entry["dtype"] in LABEL_DTYPES - {"string"}
+    if takes_numbers and not (
+        _numeric(kind) or pa.types.is_boolean(kind) or pa.types.is_null(kind)
+    ):
+        return [f"Column {column} holds {kind} values; {entry['name']} takes {entry['dtype']}."]
+    return []
+
+
+def _no_model_reason(version: ModelVersion) -> str:
+    artifact = getattr(version, "artifact", None)
+    if artifact is None:
+        state = f"{version} has no ONNX artifact"
+    else:
+        state = f"the artifact of {version} is {artifact.get_status_display().lower()}"
+    return f"Name the dataset column holding its predictions: {state} to run."
+
+
+# Cancelling ----------------------------------------------------------------------------
+
+
+def cancel_evaluation(*, actor: Any, evaluation: Evaluation) -> Evaluation:
+    """Stop a queued or running evaluation (at the worker's next batch); its editors may."""
+    require_evaluate(actor, evaluation.version)
+    return request_cancel(job=evaluation, actor=actor)
+
+
+# Running --------------------------------------------------------------------------------
+
+
+def run_evaluation(*, evaluation_id: int) -> Evaluation:
+    """The task body: safe to run twice, after a crash, or next to another run; only the run
+    holding the job's lease records a result, and a final job is left as it is."""
+    evaluation = claim_job(Evaluation, evaluation_id)
+    if evaluation is not None:
+        with running_job(evaluation):
+            try:
+                result = _measure(evaluation)
+            except EvaluationFailed as exc:
+                fail_job(evaluation, reason=str(exc))
+            else:
+                _finish(evaluation, result)
+    return Evaluation.objects.get(pk=evaluation_id)
+
+
+@dataclass
+class _Plan:
+    """What a run reads, and how."""
+
+    evaluation: Evaluation
+    path: str
+    file_format: str
+    total: int | None
+    runner: Runner | None
+    classes: list[str]
+
+    @property
+    def columns(self) -> list[str]:
+        e = self.evaluation
+        wanted = [e.label_column, *e.slice_columns]
+        wanted += self.runner.columns if self.runner else [e.prediction_column]
+        return list(dict.fromkeys(wanted))
+
+
+def _measure(evaluation: Evaluation) -> EvaluationResult:
+    # Imported here: scikit-learn is for workers; web processes only start evaluations.
+    from registry.evaluation.metrics import SAMPLE_ROWS, Accumulator
+
+    report_progress(evaluation, 0, "Loading the model")
+    plan = _plan(evaluation)
+    regression = evaluation.task_kind == TaskKind.REGRESSION
+    accumulator = Accumulator(
+        regression=regression,
+        classes=plan.classes,
+        slice_columns=evaluation.slice_columns,
+        sample_rows=0 if plan.runner is None else SAMPLE_ROWS,
+    )
+    progress = _Progress(evaluation, plan.total)
+    try:
+        for first_row, batch in _numbered(plan):
+            _add_batch(plan, accumulator, batch, first_row)
+            progress.rows(accumulator.rows)
+    except MissingValues as exc:
+        raise EvaluationFailed(_nulls_message(plan, exc)) from exc
+    except (InferenceError, datafiles.UnreadableDataset) as exc:
+        raise EvaluationFailed(_sentence(exc, evaluation.retry_hint)) from exc
+    if not accumulator.rows:
+        raise EvaluationFailed(f"The dataset {evaluation.dataset} has no rows to evaluate on.")
+    unknown = accumulator.unknown_labels()
+    if unknown:
+        raise EvaluationFailed(_unknown_labels_message(evaluation, unknown, plan.classes))
+    report_progress(evaluation, STREAM_SHARE, "Computing the metrics")
+    predict = _predictor(plan.runner, accumulator) if plan.runner else None
+    try:
+        return accumulator.result(predict=predict, on_column=progress.columns)
+    except InferenceError as exc:
+        raise EvaluationFailed(_sentence(exc, evaluation.retry_hint)) from exc
+
+
+def _plan(evaluation: Evaluation) -> _Plan:
+    dataset = evaluation.dataset
+    path, file_format = dataset.file.path, dataset.file_format
+    try:
+        total = datafiles.row_count_hint(path, file_format) or dataset.row_count
+    except datafiles.UnreadableDataset as exc:
+        raise EvaluationFailed(f"The dataset {dataset} cannot be read: {exc}.") from exc
+    if evaluation.prediction_column:
+        return _Plan(evaluation, path, file_format, total, runner=None, classes=[])
+    saved, artifact = _mapping_to_run(evaluation.version)
+    try:
+        runner = Runner(artifact.file.path, saved.inputs, saved.outputs)
+    except InferenceError as exc:
+        raise EvaluationFailed(
+            _sentence(exc, "Upload the artifact again, then start the evaluation again.")
+        ) from exc
+    classes = [str(c) for c in saved.outputs.get("classes", [])]
+    return _Plan(evaluation, path, file_format, total, runner=runner, classes=classes)
+
+
+def _mapping_to_run(version: ModelVersion) -> tuple[InputMapping, Artifact]:
+    """The mapping as it stands now: the artifact may have changed since the start."""
+    artifact = valid_artifact(version)
+    if artifact is None:
+        raise EvaluationFailed(
+            f"{version} no longer has a valid artifact. Upload one, then start it again."
+        )
+    saved = mapping_for(version)
+    problems = problems_of(saved, artifact)
+    if problems:
+        listed = " ".join(problem for found in problems.values() for problem in found)
+        raise EvaluationFailed(f"The input mapping does not fit the model: {listed}")
+    return saved, artifact
+
+
+def _numbered(plan: _Plan) -> Iterable[tuple[int, pa.RecordBatch]]:
+    """The dataset's batches, each with the number of its first row (from 1)."""
+    first_row = 1
+    for batch in datafiles.batches(plan.path, plan.file_format, columns=plan.columns):
+        yield first_row, batch
+        first_row += batch.num_rows
+
+
+def _add_batch(
+    plan: _Plan, accumulator: Accumulator, batch: pa.RecordBatch, first_row: int
+) -> None:
+    evaluation = plan.evaluation
+    truth = batch.column(evaluation.label_column)
+    require_values(truth, evaluation.label_column, first_row)
+    slices = {name: batch.column(name) for name in evaluation.slice_columns}
+    if plan.runner is None:
+        predicted = batch.column(evaluation.prediction_column)
+        require_values(predicted, evaluation.prediction_column, first_row)
+        accumulator.add(truth=truth, predicted=predicted, slices=slices)
+        return
+    features = plan.runner.column_arrays(batch, first_row=first_row)
+    prediction = plan.runner.predict(plan.runner.feeds(features))
+    accumulator.add(
+        truth=truth,
+        predicted=prediction.labels,
+        scores=prediction.scores,
+        slices=slices,
+        features=features,
+        seconds=prediction.seconds,
+    )
+
+
+def _predictor(runner: Runner, accumulator: Accumulator) -> Any:
+    """The model for permutation importance: column arrays in, predictions as codes out."""
+
+    def predict(columns: Any) -> tuple[np.ndarray, np.ndarray | None]:
+        prediction: Prediction = runner.predict(runner.feeds(columns))
+        return accumulator.predictions(prediction.labels, prediction.scores), prediction.scores
+
+    return predict
+
+
+class _Progress:
+    """Reports rows done (and so renews the lease and notices a cancel) after the first
+    batch and then at most once a second."""
+
+    def __init__(self, evaluation: Evaluation, total: int | None) -> None:
+        self.evaluation, self.total = evaluation, total
+        self.last: float | None = None
+
+    def rows(self, done: int) -> None:
+        now = time.monotonic()
+        if self.last is not None and now - self.last < PROGRESS_SECONDS:
+            return
+        if self.total:
+            percent = min(STREAM_SHARE, STREAM_SHARE * done // self.total)
+            text = f"{done:,} of {self.total:,} rows"
+        else:
+            percent, text = 0, f"{done:,} rows"
+        report_progress(self.evaluation, percent, text)
+        self.last = time.monotonic()
+
+    def columns(self, done: int, total: int) -> None:
+        percent = STREAM_SHARE + (99 - STREAM_SHARE) * done // max(total, 1)
+        report_progress(
+            self.evaluation, percent, f"Permutation importance: column {done + 1} of {total}"
+        )
+
+
+def _nulls_message(plan: _Plan, exc: MissingValues) -> str:
+    """Every null of the column, counted over the whole file, and what to do about them."""
+    count = exc.count
+    try:
+        batches = datafiles.batches(plan.path, plan.file_format, columns=[exc.column])
+        count = sum(batch.column(0).null_count for batch in batches)
+    except datafiles.UnreadableDataset:
+        pass  # the count of the batch that failed still helps
+    return (
+        f"Column {exc.column} has {count:,} nulls, first at row {exc.first_row:,}: fill them "
+        "or leave those rows out, then start the evaluation again."
+    )
+
+
+def _unknown_labels_message(evaluation: Evaluation, unknown: list[str], classes: list[str]) -> str:
+    shown = ", ".join(unknown[:10]) + (", …" if len(unknown) > 10 else "")
+    return (
+        f"Label column {evaluation.label_column} has values the model never predicts: {shown} "
+        f"(its classes are {', '.join(classes)}). Name the model's classes in the input "
+        "mapping, or choose the column holding these labels."
+    )
+
+
+def _sentence(exc: Exception, hint: str) -> str:
+    """An error's words as a sentence, then what to do."""
+    text = str(exc).strip().rstrip(".")
+    return f"{text[:1].upper()}{text[1:]}. {hint}"
+
+
+@transaction.atomic
+def _finish(run: Evaluation, result: EvaluationResult) -> Evaluation:
+    """Write every result in one save, then let the version's gates judge it."""
+    locked = Evaluation.objects.select_for_update().get(pk=run.pk)
+    if not holds_lease(locked, run):
+        return locked  # another run took the job over: its result is the one
+    fields = mark_finished(locked, status=Evaluation.status_of(JobStatus.SUCCEEDED))
+    for name, value in result.as_json().items():
+        setattr(locked, name, value)
+    locked.error = ""
+    locked.save(update_fields=[*fields, *RESULT_FIELDS, "error"])
+    record_event(
+        actor=None,
+        verb=locked.audit_verb("succeeded"),
+        target=locked,
+        after={"rows": locked.rows, "metrics": locked.metrics},
+    )
+    # Judged in the same transaction: a succeeded evaluation always has its gate results.
+    from registry.evaluation.services.gates import judge
+
+    judge(locked.version, evaluation=locked)
+    return locked
