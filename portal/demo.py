@@ -64,6 +64,9 @@ def seed() -> list[tuple[str, str, str]]:
     from feedback.demo import seed_feedback
 
     seed_feedback(users)
+    from registry.evaluation.demo import seed_evaluation
+
+    seed_evaluation(users)
     return [
         (username, password, ", ".join(str(r) for r in roles))
         for username, password, _, _, roles in DEMO_PEOPLE

@@ -113,10 +113,9 @@ def read_contract(input_schema: dict[str, Any], file_schema: pa.Schema) -> Contr
     required = input_schema.get("required")
     required_names = {str(name) for name in required} if isinstance(required, list) else set()
     rules: list[Rule] = []
-    for name, schema in properties.items():
-        resolved = _resolve(schema, input_schema, str(name), not_checked)
-        rules.append(Rule(str(name), resolved, str(name) in required_names))
-        not_checked += _unsupported(str(name), resolved)
+    for name, resolved, needed in _leaves(properties, required_names, input_schema, not_checked):
+        rules.append(Rule(name, resolved, needed))
+        not_checked += _unsupported(name, resolved)
     for name in sorted(required_names - set(properties)):
         rules.append(Rule(name, {}, True))  # required, with no rule of its own
     columns = set(file_schema.names)
@@ -127,6 +126,31 @@ def read_contract(input_schema: dict[str, Any], file_schema: pa.Schema) -> Contr
         extra=[name for name in file_schema.names if name not in {r.name for r in rules}],
         not_checked=not_checked,
     )
+
+
+def _leaves(
+    properties: dict[str, Any],
+    required: set[str],
+    root: dict[str, Any],
+    notes: list[str],
+    depth: int = 0,
+) -> Iterable[tuple[str, dict[str, Any], bool]]:
+    """(column, schema, required) per property; an object property with properties of its
+    own (``{"measurements": {"properties": {...}}}``) stands for its leaves, as a flattened
+    table holds them, each required when it and every object above it are."""
+    for name, schema in properties.items():
+        resolved = _resolve(schema, root, str(name), notes)
+        inner = resolved.get("properties")
+        if isinstance(inner, dict) and inner and depth < MAX_REF_DEPTH:
+            listed = resolved.get("required")
+            inner_required = (
+                {str(n) for n in listed}
+                if str(name) in required and isinstance(listed, list)
+                else set()
+            )
+            yield from _leaves(inner, inner_required, root, notes, depth + 1)
+        else:
+            yield str(name), resolved, str(name) in required
 
 
 def _resolve(schema: Any, root: dict[str, Any], name: str, notes: list[str]) -> dict[str, Any]:

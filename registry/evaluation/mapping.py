@@ -77,7 +77,7 @@ def width_of(arg: Mapping[str, Any]) -> int | None:
 
 
 def contract_fields(input_schema: Any) -> list[tuple[str, dict[str, Any]]]:
-    """The request's properties in the contract's order.
+    """The request's properties in the contract's order, nested objects flattened.
 
     PostgreSQL's jsonb does not keep object key order, so the order is the registry's: the
     required fields in the schema's own "required" order (a list keeps it), then the rest
@@ -89,9 +89,14 @@ def contract_fields(input_schema: Any) -> list[tuple[str, dict[str, Any]]]:
     listed = input_schema.get("required")
     required = [n for n in listed if n in properties] if isinstance(listed, list) else []
     names = [*dict.fromkeys(required), *sorted(set(properties) - set(required))]
-    return [
-        (name, s if isinstance(s, dict) else {}) for name, s in ((n, properties[n]) for n in names)
-    ]
+    fields: list[tuple[str, dict[str, Any]]] = []
+    for name in names:
+        schema = properties[name] if isinstance(properties[name], dict) else {}
+        # An object of fields ({"measurements": {"properties": {...}}}) stands for its own
+        # fields, in the same order, as a flattened table holds them.
+        nested = contract_fields(schema) if isinstance(schema.get("properties"), dict) else []
+        fields += nested or [(name, schema)]
+    return fields
 
 
 def is_numeric(schema: Mapping[str, Any]) -> bool:

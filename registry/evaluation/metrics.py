@@ -171,6 +171,9 @@ class Accumulator:
         self.regression = regression
         self.model_classes = len(classes)
         self.classes = Codes(classes)
+        # Classes with names ("cultivar_1", …) while the graph's label output is a number:
+        # the number is the class's index (scikit-learn trained on codes 0…k-1).
+        self.named_classes = bool(classes) and not any(_is_number(str(c)) for c in classes)
         self.truth: list[np.ndarray] = []
         self.predicted: list[np.ndarray] = []
         self.scores: list[np.ndarray] = []
@@ -220,10 +223,19 @@ class Accumulator:
         self, predicted: pa.Array | np.ndarray | None, scores: np.ndarray | None
     ) -> np.ndarray:
         if predicted is not None:
+            if self._indexes(predicted):
+                return np.asarray(predicted, dtype=np.int32)
             return self.encode(predicted)
         if scores is None:
             raise ValueError("a batch needs predictions or scores")
         return np.asarray(np.argmax(scores, axis=1), dtype=np.int32)
+
+    def _indexes(self, predicted: pa.Array | np.ndarray) -> bool:
+        if self.regression or not self.named_classes or not isinstance(predicted, np.ndarray):
+            return False
+        if predicted.dtype.kind not in "iu" or not len(predicted):
+            return False
+        return bool(predicted.min() >= 0 and predicted.max() < self.model_classes)
 
     def unknown_labels(self) -> list[str]:
         """True labels that are none of the model's classes, when none of them is: the

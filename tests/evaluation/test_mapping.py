@@ -235,3 +235,27 @@ def test_one_score_column_may_name_two_classes() -> None:
         )
         == []
     )
+
+
+def test_the_fields_of_a_nested_object_are_drafted_in_their_own_order() -> None:
+    """{"case_id", "measurements": {...4 numbers...}}: the tensor takes the four numbers."""
+    nested = {
+        "type": "object",
+        "properties": {
+            "case_id": {"type": "string"},
+            "measurements": {
+                "type": "object",
+                "properties": {
+                    n: {"type": "number"} for n in ("tickets", "age", "tenure", "income")
+                },
+                "required": ["age", "income", "tenure", "tickets"],
+            },
+        },
+        "required": ["case_id", "measurements"],
+    }
+
+    assert [name for name, _ in contract_fields(nested)] == [
+        "case_id",
+        *("age", "income", "tenure", "tickets"),
+    ]
+    assert draft(input_schema=nested).inputs == [MAPPED]

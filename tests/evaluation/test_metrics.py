@@ -402,3 +402,16 @@ def test_undefined_metrics_are_stored_as_none(db: Any) -> None:
 
 def test_regression_of_nothing_is_empty() -> None:
     assert regression_metrics(np.empty(0), np.empty(0)) == {}
+
+
+def test_a_numeric_label_output_indexes_the_named_classes() -> None:
+    """The graph answers 0, 1, 2 for classes the mapping names: the number is the index."""
+    named = Accumulator(regression=False, classes=["cultivar_1", "cultivar_2", "cultivar_3"])
+    truth = pa.array(["cultivar_1", "cultivar_2", "cultivar_3", "cultivar_3"])
+    named.add(truth=truth, predicted=np.array([0, 1, 2, 1], dtype=np.int64))
+
+    assert named.result().metrics["accuracy"] == 0.75
+
+    numbered = Accumulator(regression=False, classes=["0", "1", "2"])
+    numbered.add(truth=pa.array([2, 1]), predicted=np.array([2, 0], dtype=np.int64))
+    assert numbered.result().metrics["accuracy"] == 0.5

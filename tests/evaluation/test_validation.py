@@ -237,3 +237,30 @@ def test_csv_and_parquet_of_the_same_rows_give_the_same_report(tmp_path: Path) -
 
     assert from_csv.pop(("income", "null")) == from_parquet.pop(("income", "type")) == [6]
     assert from_csv == from_parquet
+
+
+def test_the_fields_of_a_nested_object_are_checked_as_columns(tmp_path: Path) -> None:
+    """A request {"measurements": {"radius", "area"}} is a table with radius and area."""
+    contract = {
+        "type": "object",
+        "properties": {
+            "measurements": {
+                "type": "object",
+                "properties": {
+                    "radius": {"type": "number", "minimum": 0},
+                    "area": {"type": "number"},
+                },
+                "required": ["radius", "area"],
+            },
+            "note": {"type": "string"},
+        },
+        "required": ["measurements"],
+    }
+    data = pa.table({"radius": [1.0, -2.0, 3.0], "note": ["a", None, "c"]})
+
+    report = check_against_contract(_parquet(tmp_path, data), "parquet", contract)
+
+    assert report.missing_columns == ["area"]
+    radius = next(column for column in report.columns if column.column == "radius")
+    assert [(p.kind, p.count) for p in radius.problems] == [("minimum", 1)]
+    assert "measurements" not in report.extra_columns + report.missing_columns
