@@ -165,13 +165,22 @@ def _rank(metric: str, row: Mapping[str, Any]) -> tuple[int, float]:
 
 
 def slice_rows(
-    slices: Sequence[Mapping[str, Any]], metric: str, shown: Sequence[str] = ()
+    slices: Sequence[Mapping[str, Any]],
+    metric: str,
+    shown: Sequence[str] = (),
+    overall: float | None = None,
 ) -> list[SliceRow]:
-    """Slices sorted worst first by ``metric``; the worst few (with a value) highlighted."""
+    """Slices sorted worst first by ``metric``; the worst few highlighted, only those worse
+    than the whole dataset (``overall``) when it is known: a slice as good as the rest is no
+    warning, however it ranks."""
     ranked = sorted(slices, key=lambda row: _rank(metric, row))
     rows = []
     for index, row in enumerate(ranked):
         values = row.get("metrics") or {}
+        value = values.get(metric)
+        below = not isinstance(overall, int | float) or (
+            isinstance(value, int | float) and improvement(metric, float(value), overall) < 0
+        )
         rows.append(
             SliceRow(
                 column=str(row.get("column", "")),
@@ -179,7 +188,7 @@ def slice_rows(
                 rows=int(row.get("rows") or 0),
                 metric=number(values.get(metric)),
                 metrics={key: number(values.get(key)) for key in shown},
-                worst=index < WORST_SHOWN and _rank(metric, row)[0] == 0,
+                worst=index < WORST_SHOWN and _rank(metric, row)[0] == 0 and below,
             )
         )
     return rows

@@ -219,7 +219,10 @@ def results_context(evaluation: Evaluation) -> dict[str, Any]:
     champion = champion_for(evaluation)
     ranked_by = main_metric(evaluation.task_kind, evaluation.metrics or {})
     shown = list(dict.fromkeys([ranked_by, *SUMMARY_METRICS.get(evaluation.task_kind, ())]))
-    slices = slice_rows(evaluation.slices or [], ranked_by, [key for key in shown if key])
+    metrics = evaluation.metrics or {}
+    slices = slice_rows(
+        evaluation.slices or [], ranked_by, [key for key in shown if key], metrics.get(ranked_by)
+    )
     return {
         "champion": champion,
         "production": champion.version if champion else production_version(evaluation.version),
