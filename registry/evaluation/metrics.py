@@ -181,6 +181,7 @@ class Accumulator:
         self.slice_codes: dict[str, list[np.ndarray]] = {name: [] for name in slice_columns}
         self.reservoir = Reservoir(sample_rows, seed) if sample_rows else None
         self.timings: list[tuple[int, float]] = []
+        self.importance_metric = ""  # set once the metrics say which: what predict must give
 
     @property
     def rows(self) -> int:
@@ -293,6 +294,7 @@ class Accumulator:
             classes=len(self.classes.values),
             binary_scores=scores is not None and scores.shape[1] == 2,
         )
+        self.importance_metric = metric
         columns, truth = self.reservoir.sample()
         return permutation_importance(columns, truth, predict, metric=metric, on_column=on_column)
 
@@ -426,7 +428,10 @@ def _score_metrics(
     metrics["pr_auc"] = float(np.mean([v[1] for v in found.values()]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        metrics["log_loss"] = float(skm.log_loss(truth, scores, labels=np.arange(width)))
+        # float32 rounding gives a probability of 1.0000001 now and then, which scikit-learn
+        # refuses: clip to [0, 1] (calibration does too).
+        probabilities = np.clip(scores, 0.0, 1.0)
+        metrics["log_loss"] = float(skm.log_loss(truth, probabilities, labels=np.arange(width)))
 
 
 def _one_vs_rest(

@@ -334,7 +334,11 @@ def test_progress_counts_rows_done_of_the_total_then_importance_columns(
     )
     from registry.evaluation.services import evaluations as service
 
-    with mock.patch.object(service, "report_progress", wraps=service.report_progress) as report:
+    every_time = mock.patch.object(service, "PROGRESS_SECONDS", 0)
+    with (
+        every_time,
+        mock.patch.object(service, "report_progress", wraps=service.report_progress) as report,
+    ):
         run_evaluation(evaluation_id=evaluation.pk)
 
     reported = [(c.args[1], c.args[2]) for c in report.call_args_list]
@@ -344,6 +348,27 @@ def test_progress_counts_rows_done_of_the_total_then_importance_columns(
         (80, "Computing the metrics"),
     ]
     assert reported[-1] == (94, "Permutation importance: column 4 of 4")
+
+
+def test_progress_is_written_at_most_once_an_interval(
+    alice: Any, classifier: Any, churn_data: Any
+) -> None:
+    """Each report is a committed write: within the interval (an hour here, so the test does
+    not hang on the machine's speed) only the first rows are reported, no column."""
+    evaluation = start_evaluation(
+        actor=alice, version=classifier, dataset=churn_data, label_column="churned"
+    )
+    from registry.evaluation.services import evaluations as service
+
+    hourly = mock.patch.object(service, "PROGRESS_SECONDS", 3600)
+    with (
+        hourly,
+        mock.patch.object(service, "report_progress", wraps=service.report_progress) as report,
+    ):
+        run_evaluation(evaluation_id=evaluation.pk)
+
+    reported = [c.args[2] for c in report.call_args_list]
+    assert reported == ["Loading the model", "2,000 of 2,000 rows", "Computing the metrics"]
 
 
 def test_the_predictions_column_path_reads_stored_predictions(

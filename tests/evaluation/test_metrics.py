@@ -415,3 +415,15 @@ def test_a_numeric_label_output_indexes_the_named_classes() -> None:
     numbered = Accumulator(regression=False, classes=["0", "1", "2"])
     numbered.add(truth=pa.array([2, 1]), predicted=np.array([2, 0], dtype=np.int64))
     assert numbered.result().metrics["accuracy"] == 0.5
+
+
+def test_a_probability_rounded_past_one_is_clipped_not_a_crash() -> None:
+    """float32 models answer 1.0000001 now and then; scikit-learn refuses it in log loss."""
+    accumulator = Accumulator(regression=False, classes=["0", "1"])
+    scores = np.array([[1.0000001, -1e-7], [0.0, 1.0], [0.2, 0.8]], dtype=np.float32)
+    accumulator.add(truth=pa.array([0, 1, 1]), predicted=np.array([0, 1, 1]), scores=scores)
+
+    metrics = accumulator.result().metrics
+
+    expected = skm.log_loss([0, 1, 1], np.clip(scores, 0, 1), labels=[0, 1])
+    assert metrics["log_loss"] == pytest.approx(expected)

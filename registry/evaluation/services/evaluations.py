@@ -383,10 +383,13 @@ def _add_batch(
 
 
 def _predictor(runner: Runner, accumulator: Accumulator) -> Any:
-    """The model for permutation importance: column arrays in, predictions as codes out."""
+    """The model for permutation importance: column arrays in, predictions as codes out
+    (not made when the importance metric reads only the scores: ROC AUC)."""
 
     def predict(columns: Any) -> tuple[np.ndarray, np.ndarray | None]:
         prediction: Prediction = runner.predict(runner.feeds(columns))
+        if accumulator.importance_metric == "roc_auc" and prediction.scores is not None:
+            return np.empty(0, dtype=np.int32), prediction.scores
         return accumulator.predictions(prediction.labels, prediction.scores), prediction.scores
 
     return predict
@@ -413,6 +416,10 @@ class _Progress:
         self.last = time.monotonic()
 
     def columns(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if self.last is not None and now - self.last < PROGRESS_SECONDS:
+            return
+        self.last = now
         percent = STREAM_SHARE + (99 - STREAM_SHARE) * done // max(total, 1)
         report_progress(
             self.evaluation, percent, f"Permutation importance: column {done + 1} of {total}"
