@@ -25,14 +25,18 @@ class Cleaned:
     integer: bool = False  # integer dtype with nothing dropped: numpy bins it differently
 
     def notes(self, side: str) -> list[str]:
-        notes = []
-        if self.missing:
-            notes.append(f"{self.missing} missing values in {side} dropped")
-        if self.infinite:
-            notes.append(f"{self.infinite} infinities in {side} dropped")
-        if self.invalid:
-            notes.append(f"{self.invalid} values in {side} are not numbers: dropped")
-        return notes
+        return dropped_notes(side, self.missing, self.infinite, self.invalid)
+
+
+def dropped_notes(side: str, missing: int, infinite: int, invalid: int) -> list[str]:
+    notes = []
+    if missing:
+        notes.append(f"{missing} missing values in {side} dropped")
+    if infinite:
+        notes.append(f"{infinite} infinities in {side} dropped")
+    if invalid:
+        notes.append(f"{invalid} values in {side} are not numbers: dropped")
+    return notes
 
 
 def present_mask(values: np.ndarray) -> npt.NDArray[np.bool_]:
@@ -41,7 +45,7 @@ def present_mask(values: np.ndarray) -> npt.NDArray[np.bool_]:
         return ~np.isnan(values)
     if values.dtype.kind != "O":
         return np.ones(values.shape, dtype=bool)
-    return np.not_equal(values, None) & (values == values)
+    return np.not_equal(values, np.array(None)) & (values == values)
 
 
 def clean_numeric(values: npt.ArrayLike) -> Cleaned:

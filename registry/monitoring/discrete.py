@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 from scipy import stats
 from scipy.spatial import distance
 
-from registry.monitoring.selection import Mode, Test
+from registry.monitoring.selection import Mode, StatTest
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+CountArray = npt.NDArray[Any]  # counts per key or bin: integers, or interpolated floats
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 ZERO_FILL = 0.0001  # Evidently's stand-in for an empty bin in PSI and KL
 
@@ -70,23 +76,26 @@ def fill_zeroes(shares: FloatArray) -> FloatArray:
     return np.where(shares == 0, fill, shares)
 
 
-def share_distance(test: Test, ref_shares: FloatArray, cur_shares: FloatArray, mode: Mode) -> float:
+def share_distance(
+    test: StatTest, ref_shares: FloatArray, cur_shares: FloatArray, mode: Mode
+) -> float:
     """A distance between two share vectors over the same bins (natural logarithms)."""
-    if test == Test.JENSENSHANNON:
+    if test == StatTest.JENSENSHANNON:
         # Zero shares stay zero (Evidently passes feel_zeroes=False). Rounding can leave a
         # tiny negative divergence for equal shares, where scipy returns NaN: clip it.
         with np.errstate(invalid="ignore"):
             value = float(distance.jensenshannon(ref_shares, cur_shares))
         return 0.0 if math.isnan(value) else value
-    if test == Test.HELLINGER:
+    if test == StatTest.HELLINGER:
         overlap = float(np.sqrt(ref_shares * cur_shares).sum())
         if mode == Mode.EVIDENTLY:
             return math.sqrt(1 - min(max(overlap, 0.0), 1.0))
-        return float(np.sqrt(((np.sqrt(ref_shares) - np.sqrt(cur_shares)) ** 2).sum()) / math.sqrt(2))
+        squares = (np.sqrt(ref_shares) - np.sqrt(cur_shares)) ** 2
+        return float(np.sqrt(squares.sum()) / math.sqrt(2))
     ref, cur = fill_zeroes(ref_shares), fill_zeroes(cur_shares)
-    if test == Test.PSI:
+    if test == StatTest.PSI:
         return float(((ref - cur) * np.log(ref / cur)).sum())
-    if test == Test.KL_DIV:
+    if test == StatTest.KL_DIV:
         return float(stats.entropy(ref, cur))
     raise ValueError(f"{test} is not a distance between shares")
 
@@ -120,7 +129,7 @@ def sorted_bin_counts(sorted_values: FloatArray, edges: FloatArray) -> IntArray:
     return np.diff(below).astype(np.int64)
 
 
-def quietly(func, *args, **kwargs):  # type: ignore[no-untyped-def]
+def quietly(func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     """Call a scipy function whose warnings (capped p-values, ties) the result already notes."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -6,14 +6,14 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from registry.monitoring.selection import ColumnKind, Mode, Test
+from registry.monitoring.selection import ColumnKind, Mode, StatTest
 
 DATASET_SHARE = 0.5  # Evidently: the dataset drifts when at least half its columns do
 
 
 @dataclass(frozen=True)
 class ColumnResult:
-    test: Test
+    test: StatTest
     statistic: float | None  # D, chi-square, z, A2, or the distance itself
     p_value: float | None  # None for distances
     threshold: float | None
