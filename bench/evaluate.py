@@ -734,7 +734,7 @@ def _child_task(payload: dict[str, Any]) -> dict[str, Any]:
             raise
         raise SystemExit(
             "run_evaluation stopped: the graph gave a float32 probability just above 1 and "
-            f"log_loss refuses it ({exc}); metrics.py passes the scores to log_loss unclipped"
+            f"log_loss refuses it ({exc}); scoring.py should clip the scores for log loss"
         ) from exc
     if evaluation.status != "succeeded":
         raise SystemExit(f"the evaluation ended {evaluation.status}: {evaluation.error}")
@@ -748,14 +748,14 @@ def _child_task(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _child_bare(payload: dict[str, Any]) -> dict[str, Any]:
-    """Only numpy, pyarrow, onnxruntime and scikit-learn; the same calls as metrics.py."""
+    """Only numpy, pyarrow, onnxruntime and scikit-learn; the same calls as scoring.py."""
     import numpy as np
     import onnxruntime
     import pyarrow.parquet as pq
     from sklearn import metrics as skm
     from sklearn.calibration import calibration_curve
 
-    sample_rows, repeats, seed = 20_000, 5, 0  # metrics.SAMPLE_ROWS, REPEATS, SEED
+    sample_rows, repeats, seed = 20_000, 5, 0  # the task's SAMPLE_ROWS, REPEATS, SEED
 
     def work() -> dict[str, Any]:
         session = onnxruntime.InferenceSession(payload["onnx"], providers=["CPUExecutionProvider"])
@@ -791,7 +791,7 @@ def _child_bare(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _bare_metrics(skm: Any, calibration_curve: Any, y: Any, y_hat: Any, p: Any) -> dict[str, Any]:
-    """metrics.classification_metrics of a binary model with scores, call for call."""
+    """scoring.classification_metrics of a binary model with scores, call for call."""
     import numpy as np
 
     present = np.flatnonzero(np.bincount(y, minlength=2) + np.bincount(y_hat, minlength=2))
@@ -830,7 +830,7 @@ def _bare_metrics(skm: Any, calibration_curve: Any, y: Any, y_hat: Any, p: Any) 
 
 
 def _thin(np: Any, values: Any, points: int = 200) -> list[float]:
-    """metrics._thin: at most 200 evenly spaced points of a curve, its ends kept."""
+    """scoring._thin: at most 200 evenly spaced points of a curve, its ends kept."""
     if len(values) > points:
         values = values[np.unique(np.linspace(0, len(values) - 1, points).round().astype(int))]
     return [float(v) for v in values]
@@ -839,7 +839,7 @@ def _thin(np: Any, values: Any, points: int = 200) -> list[float]:
 def _bare_importance(
     skm: Any, session: Any, x: Any, y: Any, repeats: int, seed: int
 ) -> list[tuple[int, float]]:
-    """Permutation importance of each column by the drop of ROC AUC, as metrics.py does."""
+    """Permutation importance of each column by the drop of ROC AUC, as scoring.py does."""
     import numpy as np
 
     rng = np.random.default_rng(seed)

@@ -10,15 +10,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from itertools import pairwise
 from typing import Any
 
-# The first ten colours of Plotly's "D3" palette; versions keep theirs across outcome charts.
-PALETTE = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
-)  # fmt: skip
-ACCENT, GOOD, BAD, MUTED = "#2454d6", "#11693c", "#b42318", "#9aa3b2"
+from portal.plots import (
+    ACCENT,
+    GOOD,
+    MUTED,
+    binned_bars,
+    colour,
+    confusion_heatmap,
+    layout,
+    text,
+)
 
 
 @dataclass(frozen=True)
@@ -31,17 +34,8 @@ class Line:
     counts: list[int]
 
 
-def text(value: object) -> str:
-    """``value`` as Plotly shows it literally: its markup characters as entities."""
-    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def colour(index: int) -> str:
-    return PALETTE[index % len(PALETTE)]
-
-
 def _layout(**extra: Any) -> dict[str, Any]:
-    return {"autosize": True, "margin": {"t": 30, "r": 10, "b": 50, "l": 55}, **extra}
+    return layout(**{"margin": {"t": 30, "r": 10, "b": 50, "l": 55}, **extra})
 
 
 def _days(days: Sequence[date]) -> list[str]:
@@ -65,30 +59,14 @@ def _percent(value: float | None) -> float | None:
 def confusion_chart(labels: Sequence[str], counts: Sequence[Sequence[int]]) -> dict[str, Any]:
     """A heatmap of corrected labels (columns) by predicted label (rows), counts written in
     the cells; the first label at the top left, so agreement runs down the diagonal."""
-    shown = [text(label) for label in labels]
-    return {
-        "data": [
-            {
-                "type": "heatmap",
-                "x": shown,
-                "y": shown,
-                "z": [list(row) for row in counts],
-                "colorscale": [[0, "#f6f8fc"], [1, ACCENT]],
-                "texttemplate": "%{z}",
-                "hovertemplate": "predicted %{y}<br>corrected to %{x}<br>%{z}<extra></extra>",
-                "colorbar": {"title": {"text": "feedback"}},
-            }
-        ],
-        "layout": _layout(
-            xaxis={"title": {"text": "corrected label"}, "type": "category", "side": "bottom"},
-            yaxis={
-                "title": {"text": "predicted label"},
-                "type": "category",
-                "autorange": "reversed",
-            },
-            margin={"t": 20, "r": 10, "b": 60, "l": 90},
-        ),
-    }
+    return confusion_heatmap(
+        labels,
+        counts,
+        rows="predicted label",
+        columns="corrected label",
+        hover="predicted %{y}<br>corrected to %{x}<br>%{z}",
+        unit="feedback",
+    )
 
 
 def accuracy_chart(
@@ -132,25 +110,7 @@ def accuracy_chart(
 
 def residual_histogram(edges: Sequence[float], counts: Sequence[int]) -> dict[str, Any]:
     """Bars of residual counts between consecutive ``edges`` (binned by the database)."""
-    centres = [(low + high) / 2 for low, high in pairwise(edges)]
-    widths = [high - low for low, high in pairwise(edges)]
-    return {
-        "data": [
-            {
-                "type": "bar",
-                "x": centres,
-                "y": list(counts),
-                "width": widths,
-                "marker": {"color": ACCENT, "line": {"color": "#fff", "width": 1}},
-                "hovertemplate": "residual ≈ %{x:.4g}<br>%{y} predictions<extra></extra>",
-            }
-        ],
-        "layout": _layout(
-            xaxis={"title": {"text": "predicted - corrected"}, "zeroline": True},
-            yaxis={"title": {"text": "predictions"}},
-            bargap=0,
-        ),
-    }
+    return binned_bars(edges, counts, x_title="predicted - corrected", unit="predictions")
 
 
 def residual_scatter(points: Sequence[tuple[float, float]]) -> dict[str, Any]:

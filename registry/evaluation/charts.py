@@ -9,28 +9,10 @@ written, never as markup.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from itertools import pairwise
 from typing import Any
 
-# Plotly's "D3" palette: a class keeps its colour on the ROC, PR and calibration charts.
-PALETTE = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
-)  # fmt: skip
-ACCENT, MUTED = "#2454d6", "#9aa3b2"
-
-
-def text(value: object) -> str:
-    """``value`` as Plotly shows it literally: its markup characters as entities."""
-    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def colour(index: int) -> str:
-    return PALETTE[index % len(PALETTE)]
-
-
-def _layout(**extra: Any) -> dict[str, Any]:
-    return {"autosize": True, "margin": {"t": 30, "r": 10, "b": 50, "l": 60}, **extra}
+from portal.plots import ACCENT, MUTED, binned_bars, colour, confusion_heatmap, text
+from portal.plots import layout as _layout
 
 
 def _diagonal(name: str, *, rising: bool = True) -> dict[str, Any]:
@@ -59,26 +41,14 @@ def confusion_chart(
 ) -> dict[str, Any]:
     """A heatmap of counts, true class by row and predicted class by column, the first class
     at the top left so that right answers run down the diagonal."""
-    shown = [text(label) for label in classes]
-    return {
-        "data": [
-            {
-                "type": "heatmap",
-                "x": shown,
-                "y": shown,
-                "z": [list(row) for row in confusion],
-                "colorscale": [[0, "#f6f8fc"], [1, ACCENT]],
-                "texttemplate": "%{z}",
-                "hovertemplate": "true %{y}<br>predicted %{x}<br>%{z} rows<extra></extra>",
-                "colorbar": {"title": {"text": "rows"}},
-            }
-        ],
-        "layout": _layout(
-            xaxis={"title": {"text": "predicted class"}, "type": "category"},
-            yaxis={"title": {"text": "true class"}, "type": "category", "autorange": "reversed"},
-            margin={"t": 20, "r": 10, "b": 60, "l": 90},
-        ),
-    }
+    return confusion_heatmap(
+        classes,
+        confusion,
+        rows="true class",
+        columns="predicted class",
+        hover="true %{y}<br>predicted %{x}<br>%{z} rows",
+        unit="rows",
+    )
 
 
 def _class_lines(
@@ -167,25 +137,7 @@ def calibration_chart(calibration: Mapping[str, Mapping[str, Sequence[float]]]) 
 
 def residual_chart(edges: Sequence[float], counts: Sequence[int]) -> dict[str, Any]:
     """Bars of residual (prediction minus truth) counts between consecutive ``edges``."""
-    centres = [(low + high) / 2 for low, high in pairwise(edges)]
-    widths = [high - low for low, high in pairwise(edges)]
-    return {
-        "data": [
-            {
-                "type": "bar",
-                "x": centres,
-                "y": list(counts),
-                "width": widths,
-                "marker": {"color": ACCENT, "line": {"color": "#fff", "width": 1}},
-                "hovertemplate": "residual ≈ %{x:.4g}<br>%{y} rows<extra></extra>",
-            }
-        ],
-        "layout": _layout(
-            xaxis={"title": {"text": "prediction - truth"}, "zeroline": True},
-            yaxis={"title": {"text": "rows"}},
-            bargap=0,
-        ),
-    }
+    return binned_bars(edges, counts, x_title="prediction - truth", unit="rows")
 
 
 def importance_chart(importance: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

@@ -10,13 +10,9 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import Any
 
-ACCENT, MUTED = "#2454d6", "#9aa3b2"
+from portal.plots import ACCENT, MUTED, text
+
 OTHER = "(other)"
-
-
-def text(value: object) -> str:
-    """``value`` as Plotly shows it literally: its markup characters as entities."""
-    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def shown_value(value: object) -> str:

@@ -11,15 +11,10 @@ import pytest
 from sklearn import metrics as skm
 from sklearn.calibration import calibration_curve
 
-from registry.evaluation.metrics import (
+from registry.evaluation.metrics import MISSING, TOP_SLICES, Accumulator, EvaluationResult
+from registry.evaluation.sampling import OTHER, Codes, Reservoir
+from registry.evaluation.scoring import (
     CURVE_POINTS,
-    MISSING,
-    OTHER,
-    TOP_SLICES,
-    Accumulator,
-    Codes,
-    EvaluationResult,
-    Reservoir,
     classification_metrics,
     latency,
     main_metric,
