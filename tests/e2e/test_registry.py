@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from portal.roles import Role
 from portal.services.accounts import create_team, create_user
@@ -70,7 +71,8 @@ def test_a_viewer_searches_opens_a_model_switches_version_and_compares(
         table.get_by_role("link", name="Fraud score").click()
     assert page.get_by_role("heading", level=1).inner_text().startswith("Fraud score")
     assert page.locator("#version-select").input_value() == "2.0.0"
-    assert page.locator("table.contract-changes tr.breaking").count() == 1
+    # Waits for the row: count() alone reads the page as it stands, mid-load on a busy host.
+    expect(page.locator("table.contract-changes tr.breaking")).to_have_count(1)
 
     # Choosing in the list does not navigate (arrow keys stay on the page); the button does.
     page.select_option("#version-select", "1.0.0")
@@ -86,7 +88,7 @@ def test_a_viewer_searches_opens_a_model_switches_version_and_compares(
         page.get_by_role("link", name="Compare versions").click()
     assert "/models/fraud-score/compare/" in page.url
     row = page.locator("table.contract-changes tr.breaking")
-    assert row.count() == 1
+    expect(row).to_have_count(1)
     assert "/merchant" in row.inner_text() and "became required" in row.inner_text()
     assert row.locator(".badge.bad").inner_text() == "breaking"
     assert page.locator(".compare-summary .badge.bad").inner_text() == "1 breaking change"
