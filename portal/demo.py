@@ -67,6 +67,9 @@ def seed() -> list[tuple[str, str, str]]:
     from registry.evaluation.demo import seed_evaluation
 
     seed_evaluation(users)
+    from registry.monitoring.demo import seed_monitoring
+
+    seed_monitoring(users)
     return [
         (username, password, ", ".join(str(r) for r in roles))
         for username, password, _, _, roles in DEMO_PEOPLE

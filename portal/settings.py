@@ -61,10 +61,12 @@ INSTALLED_APPS = [
     "django_htmx",
     "portal",
     "portal.notifications",
+    "portal.webhooks",
     "portal.backlog",
     "registry",
     "registry.experiments",
     "registry.evaluation",
+    "registry.monitoring",
     "feedback",
 ]
 
@@ -290,6 +292,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "feedback.tasks.make_prediction_partitions_task",
         "schedule": crontab(hour=2, minute=45),
     },
+    # Every few minutes: a report is due once per hour or day of its config, and the
+    # window key makes a second tick in the same period find the report already there.
+    "schedule-drift-reports": {
+        "task": "registry.monitoring.tasks.schedule_drift_reports_task",
+        "schedule": 300.0,
+    },
 }
 
 # Jobs (portal/jobs.py). A running task renews its lease at every progress report, so the
@@ -323,3 +331,15 @@ HANDOFF_CARD_REQUIRED_SECTIONS = envlist(
 
 # Markdown is rendered once, on save, in a child process killed after this many seconds.
 HANDOFF_MARKDOWN_RENDER_SECONDS = envint("HANDOFF_MARKDOWN_RENDER_SECONDS", 2)
+
+# Drift reports (registry.monitoring): a window of at most this many rows is compared whole
+# (exact mode); a larger one is streamed against the stored reference summary, in memory
+# that does not grow with its rows.
+HANDOFF_DRIFT_EXACT_ROWS = envint("HANDOFF_DRIFT_EXACT_ROWS", 2_000_000)
+
+# Outbound webhooks (portal.webhooks). Deliveries are signed with this secret (HMAC-SHA256
+# of the body); addresses on private, loopback and link-local networks are refused unless
+# allowed, so a webhook URL cannot reach the services behind the portal.
+HANDOFF_WEBHOOK_SECRET = os.environ.get("HANDOFF_WEBHOOK_SECRET", "")
+HANDOFF_WEBHOOK_TIMEOUT_SECONDS = envint("HANDOFF_WEBHOOK_TIMEOUT_SECONDS", 5)
+HANDOFF_WEBHOOK_ALLOW_PRIVATE = envbool("HANDOFF_WEBHOOK_ALLOW_PRIVATE", False)

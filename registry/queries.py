@@ -32,6 +32,7 @@ from portal.people import Person
 from registry.choices import VersionStatus
 from registry.lookups import AnyOf
 from registry.models import Artifact, ModelCard, ModelVersion, RegisteredModel, Tag
+from registry.monitoring.queries import drift_state_value, monitored_value
 
 ACTIVITY_LIMIT = 20
 VERSIONS_PER_PAGE = 20
@@ -223,7 +224,7 @@ def model_page(model: RegisteredModel, *, version: str | None, page: str | None)
     opens on the page that holds the selected version. Raises ModelVersion.DoesNotExist
     when ``version`` is not one of the model's.
     """
-    versions = light_versions(model)
+    versions = light_versions(model, drift=True)
     selected = _pick(versions, version)
     previous = _below(versions, selected)
     shown = full_versions(model, [selected, previous])
@@ -265,13 +266,18 @@ def open_items(model: RegisteredModel, versions: list[ModelVersion]) -> list[Bac
     )
 
 
-def light_versions(model: RegisteredModel) -> list[ModelVersion]:
-    """Every version of ``model`` with the ids of its card and artifact, highest semver first."""
-    return list(
-        model.versions.only(*LIGHT_VERSION_FIELDS)
-        .annotate(card_pk=F("card__id"), artifact_pk=F("artifact__id"))
-        .order_by("-sort_key", "-pk")
+def light_versions(model: RegisteredModel, *, drift: bool = False) -> list[ModelVersion]:
+    """Every version of ``model`` with the ids of its card and artifact, highest semver first;
+    with ``drift``, also its monitoring config's id and its latest drift verdict (the model
+    page's badge: an index probe per version, in the same query)."""
+    versions = model.versions.only(*LIGHT_VERSION_FIELDS).annotate(
+        card_pk=F("card__id"), artifact_pk=F("artifact__id")
     )
+    if drift:
+        versions = versions.annotate(
+            monitoring_pk=monitored_value(), drift_state=drift_state_value()
+        )
+    return list(versions.order_by("-sort_key", "-pk"))
 
 
 def _pick(versions: list[ModelVersion], wanted: str | None) -> ModelVersion | None:

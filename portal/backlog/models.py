@@ -146,7 +146,10 @@ class ItemLink(models.Model):
 
 class Comment(models.Model):
     item = models.ForeignKey(BacklogItem, on_delete=models.CASCADE, related_name="comments")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # None: written by Handoff itself (a later drift report on an open alert).
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     body = models.TextField()
     body_html = models.TextField(editable=False)
     mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+", blank=True)

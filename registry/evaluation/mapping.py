@@ -77,7 +77,14 @@ def width_of(arg: Mapping[str, Any]) -> int | None:
 
 
 def contract_fields(input_schema: Any) -> list[tuple[str, dict[str, Any]]]:
-    """The request's properties in the contract's order, nested objects flattened.
+    """The request's properties in the contract's order, nested objects flattened: each
+    nested field under its own name, as a flattened table holds it."""
+    return [(path[-1], schema) for path, schema in contract_paths(input_schema)]
+
+
+def contract_paths(input_schema: Any) -> list[tuple[tuple[str, ...], dict[str, Any]]]:
+    """Each leaf property with its keys from the top of a request (``("measurements",
+    "height")``), in the contract's order.
 
     PostgreSQL's jsonb does not keep object key order, so the order is the registry's: the
     required fields in the schema's own "required" order (a list keeps it), then the rest
@@ -89,13 +96,13 @@ def contract_fields(input_schema: Any) -> list[tuple[str, dict[str, Any]]]:
     listed = input_schema.get("required")
     required = [n for n in listed if n in properties] if isinstance(listed, list) else []
     names = [*dict.fromkeys(required), *sorted(set(properties) - set(required))]
-    fields: list[tuple[str, dict[str, Any]]] = []
+    fields: list[tuple[tuple[str, ...], dict[str, Any]]] = []
     for name in names:
         schema = properties[name] if isinstance(properties[name], dict) else {}
         # An object of fields ({"measurements": {"properties": {...}}}) stands for its own
-        # fields, in the same order, as a flattened table holds them.
-        nested = contract_fields(schema) if isinstance(schema.get("properties"), dict) else []
-        fields += nested or [(name, schema)]
+        # fields, in the same order.
+        nested = contract_paths(schema) if isinstance(schema.get("properties"), dict) else []
+        fields += [((name, *path), leaf) for path, leaf in nested] or [((name,), schema)]
     return fields
 
 

@@ -80,6 +80,9 @@ def requeue(capture: Any) -> tuple[int, mock.MagicMock]:
 def test_every_concrete_job_model_is_found_and_names_a_registered_task() -> None:
     """Beat discovers job models through the app registry; each names the task that runs it."""
     import feedback.tasks  # noqa: F401 - registers the feedback tasks
+    import portal.webhooks.tasks  # noqa: F401 - registers the webhook deliveries
+    import registry.evaluation.tasks
+    import registry.monitoring.tasks
     import registry.tasks  # noqa: F401 - registers the registry's tasks
 
     models = job_models()

@@ -232,5 +232,6 @@ def test_path_parameters_name_the_same_thing_the_same_way(api_for, alice) -> Non
         *("model_name", "version", "item_id", "link_id", "iteration_id"),
         *("experiment_id", "run_id", "key", "end_user"),
         *("dataset_name", "dataset_version", "evaluation_id", "gate_id", "team_name"),
+        "report_id",
     }
     assert "/api/v1/models/{model_name}/compare/" in paths

@@ -29,8 +29,10 @@ def mentioned(body: str) -> list[Person]:
 
 
 @transaction.atomic
-def add_comment(*, actor: Person, item: BacklogItem, body: str) -> Comment:
-    require_comment(actor)
+def add_comment(*, actor: Person | None, item: BacklogItem, body: str) -> Comment:
+    """Comment on ``item``; ``actor`` None is Handoff itself (a drift report's update)."""
+    if actor is not None:
+        require_comment(actor)
     body = (body or "").strip()
     if not body:
         raise ValidationError({"body": "Write something first."})
@@ -46,7 +48,7 @@ def add_comment(*, actor: Person, item: BacklogItem, body: str) -> Comment:
         target=item,
         after={"comment": comment.pk, "mentions": sorted(p.username for p in people)},
     )
-    name = actor.get_full_name() or actor.username
+    name = (actor.get_full_name() or actor.username) if actor is not None else "Handoff"
     notify(
         recipients=people,
         actor=actor,
