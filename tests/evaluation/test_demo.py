@@ -23,6 +23,7 @@ def test_the_demo_datasets_are_profiled_and_every_runnable_version_evaluated(dem
     rows = dict(Dataset.objects.values_list("name", "row_count"))
     assert rows == {
         "breast-screening-holdout": 143,
+        "breast-screening-reference": 426,  # drift monitoring's (registry.monitoring.demo)
         "breast-screening-training": 426,
         "wine-lots-holdout": 45,
     }
