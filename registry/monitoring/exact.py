@@ -82,8 +82,8 @@ class ExactCategorical:
     def __init__(self, reference: Cleaned, current: Cleaned) -> None:
         self.n_ref, self.n_cur = reference.values.size, current.values.size
         self.notes = reference.notes("reference") + current.notes("current")
-        ref_keys, ref_counts = np.unique(reference.values, return_counts=True)
-        cur_keys, cur_counts = np.unique(current.values, return_counts=True)
+        ref_keys, ref_counts = value_counts(reference.values)
+        cur_keys, cur_counts = value_counts(current.values)
         self.keys = np.union1d(ref_keys, cur_keys)
         self.ref_counts = aligned(ref_keys, ref_counts, self.keys)
         self.cur_counts = aligned(cur_keys, cur_counts, self.keys)
@@ -132,13 +132,52 @@ def wasserstein_sorted(u: FloatArray, v: FloatArray) -> float:
 
     scipy integrates |F_u - F_v| over x; this integrates |Q_u - Q_v| over the quantile
     level t in [0, 1], the same number in one dimension, and needs neither scipy's argsorts
-    nor its binary searches: the breakpoints k/n_u and k/n_v are two sorted runs that a
-    stable sort merges in linear time, and each sample's quantile on a segment is read at
-    its midpoint (never a breakpoint, so no rounding can pick the wrong index).
+    nor its binary searches. The breakpoints i/n and j/m of the two samples are merged by
+    counting, not sorting: i/n has ceil(i m / n) - 1 of v's below it, j/m has floor(j n / m)
+    of u's at or below it (u first on a tie). Each sample's quantile on a segment is read
+    at the segment's midpoint (never a breakpoint, so no rounding picks the wrong index).
     """
-    levels = np.concatenate([np.arange(1, u.size + 1) / u.size, np.arange(1, v.size + 1) / v.size])
-    levels = np.concatenate([[0.0], np.sort(levels, kind="stable")])
-    middle = (levels[:-1] + levels[1:]) / 2
-    at_u = np.minimum((middle * u.size).astype(np.int64), u.size - 1)
-    at_v = np.minimum((middle * v.size).astype(np.int64), v.size - 1)
-    return float(np.dot(np.diff(levels), np.abs(u[at_u] - v[at_v])))
+    n, m = u.size, v.size
+    levels = np.empty(n + m + 1)
+    levels[0] = 0.0
+    i = np.arange(1, n + 1, dtype=np.int64)
+    levels[i + (-(-i * m // n) - 1)] = i / n
+    del i
+    j = np.arange(1, m + 1, dtype=np.int64)
+    levels[j + j * n // m] = j / m
+    del j
+    total = 0.0
+    # A block of segments at a time: the temporaries stay small whatever the sizes.
+    for first in range(0, n + m, WASSERSTEIN_BLOCK):
+        edges = levels[first : first + WASSERSTEIN_BLOCK + 1]
+        middle = (edges[:-1] + edges[1:]) / 2
+        at_u = np.minimum((middle * n).astype(np.int64), n - 1)
+        at_v = np.minimum((middle * m).astype(np.int64), m - 1)
+        total += float(np.dot(np.diff(edges), np.abs(u[at_u] - v[at_v])))
+    return total
+
+
+WASSERSTEIN_BLOCK = 1 << 18
+PACKED_CHARACTERS = 9  # ASCII characters of 7 bits that one 64-bit integer holds
+
+
+def value_counts(values: np.ndarray) -> tuple[np.ndarray, IntArray]:
+    """``np.unique(values, return_counts=True)``, faster on short ASCII text.
+
+    Comparing strings makes numpy's sort slow; category names are mostly a few ASCII
+    characters, so each is packed into one integer (7 bits a character, the first in the
+    highest bits, so the integers sort as the strings do), counted, and unpacked.
+    """
+    width = values.itemsize // 4
+    if values.dtype.kind != "U" or not values.size or not 0 < width <= PACKED_CHARACTERS:
+        return np.unique(values, return_counts=True)
+    codes = np.ascontiguousarray(values).view(np.uint32).reshape(values.size, width)
+    if codes.max() >= 128:
+        return np.unique(values, return_counts=True)
+    shifts = np.uint64(7) * (np.uint64(PACKED_CHARACTERS - 1) - np.arange(width, dtype=np.uint64))
+    packed = np.zeros(values.size, dtype=np.uint64)
+    for position in range(width):
+        packed |= codes[:, position].astype(np.uint64) << shifts[position]
+    keys, counts = np.unique(packed, return_counts=True)
+    characters = ((keys[:, None] >> shifts) & np.uint64(127)).astype(np.uint32)
+    return characters.view(values.dtype.str).ravel(), counts

@@ -2,17 +2,19 @@
 the prediction logs of a version's window.
 
 On PostgreSQL the window leaves the database as CSV through ``COPY (SELECT …) TO STDOUT``,
-each feature pulled out of the jsonb in SQL, and pyarrow parses it as it streams: no row
-becomes a Python object, and memory holds one chunk, not the window. Elsewhere (SQLite in
+each feature pulled out of the jsonb in SQL, and pyarrow parses it: no row becomes a Python
+object. The window is read in time slices of about SLICE_ROWS rows, so memory holds one
+slice, not the window. Elsewhere (SQLite in
 the demo and the default tests) the rows are read through the ORM in batches.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -30,6 +32,9 @@ from registry.monitoring.selection import ColumnKind
 Chunk = dict[str, np.ndarray]  # column name → its values in this chunk
 CHUNK_ROWS = 100_000
 CSV_BLOCK_BYTES = 8 << 20
+SLICE_ROWS = 500_000  # rows of the window one COPY reads, about (PostgreSQL)
+SLICE_BUCKETS = 256  # a window's rows are counted per 1/SLICE_BUCKETS of it to cut slices
+SLICE_FINEST = timedelta(milliseconds=1)  # rows logged within one are never cut apart
 PREDICTION = "prediction"  # the output compared for prediction drift
 
 
@@ -79,6 +84,14 @@ def _numpy(array: pa.Array) -> np.ndarray:
     if pa.types.is_integer(array.type) and array.null_count:
         # Not floats: a label 1 must stay "1" when it is compared as a category.
         return np.asarray(array.to_pylist(), dtype=object)
+    if pa.types.is_string(array.type) and not array.null_count:
+        # Fixed-width text through the few distinct values: a Python string per row would
+        # cost ~55 bytes and the time to make it.
+        if isinstance(array, pa.ChunkedArray):
+            array = array.combine_chunks()
+        encoded = array.dictionary_encode()
+        distinct = np.array(encoded.dictionary.to_pylist(), dtype=str)
+        return distinct[encoded.indices.to_numpy()]
     return np.asarray(array.to_numpy(zero_copy_only=False))
 
 
@@ -168,6 +181,8 @@ def _text(value: Any) -> str:
 
 
 def _copied_chunks(window: Window, columns: Sequence[Column], outputs: bool) -> Iterator[Chunk]:
+    if not columns and not outputs:
+        return
     names = [f"c{i}" for i in range(len(columns))]
     types: dict[str, pa.DataType] = {
         alias: pa.float64() if column.kind == ColumnKind.NUMERIC else pa.string()
@@ -179,35 +194,68 @@ def _copied_chunks(window: Window, columns: Sequence[Column], outputs: bool) -> 
         selected.append(sql.SQL("value") if regression else sql.SQL("NULLIF(label, '')"))
         names.append(PREDICTION)
         types[PREDICTION] = pa.float64() if regression else pa.string()
-    query = sql.SQL(
-        "COPY (SELECT {} FROM {} WHERE version_id = {} AND predicted_at >= {} "
-        "AND predicted_at < {}) TO STDOUT (FORMAT csv)"
-    ).format(
-        sql.SQL(", ").join(selected) if selected else sql.SQL("1"),
-        sql.Identifier(PredictionLog._meta.db_table),
-        sql.Literal(window.version.pk),
-        sql.Literal(window.start),
-        sql.Literal(window.end),
-    )
-    if not selected:
-        return
     read = pa_csv.ReadOptions(column_names=names, use_threads=False)
     convert = pa_csv.ConvertOptions(
         column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False
     )
     by_alias = dict(zip(names, [c.name for c in columns] + [PREDICTION], strict=False))
-    # Parsed once the COPY has ended: between chunks the job reports progress on this
-    # same connection, which is busy until then. The window is held as parsed columns.
     connection.ensure_connection()
-    with connection.connection.cursor() as cursor, cursor.copy(query) as copy:
-        # COPY hands over one row per message, so a block of them never splits a row (a
-        # quoted category may hold a newline).
-        parsed = [
-            pa_csv.read_csv(io.BytesIO(block), read_options=read, convert_options=convert)
-            for block in _blocks(copy)
-        ]
-    for batch in parsed:
-        yield {by_alias[alias]: _numpy(batch.column(alias)) for alias in names}
+    for start, end in itertools.pairwise(_cuts(window.version.pk, window.start, window.end)):
+        query = sql.SQL(
+            "COPY (SELECT {} FROM {} WHERE version_id = {} AND predicted_at >= {} "
+            "AND predicted_at < {}) TO STDOUT (FORMAT csv)"
+        ).format(
+            sql.SQL(", ").join(selected),
+            sql.Identifier(PredictionLog._meta.db_table),
+            sql.Literal(window.version.pk),
+            sql.Literal(start),
+            sql.Literal(end),
+        )
+        # A slice is parsed whole once its COPY has ended: between chunks the job reports
+        # progress on this same connection, which the COPY holds until then.
+        with connection.connection.cursor() as cursor, cursor.copy(query) as copy:
+            # COPY hands over one row per message, so a block of them never splits a row
+            # (a quoted category may hold a newline).
+            parsed = [
+                pa_csv.read_csv(io.BytesIO(block), read_options=read, convert_options=convert)
+                for block in _blocks(copy)
+            ]
+        for batch in parsed:
+            yield {by_alias[alias]: _numpy(batch.column(alias)) for alias in names}
+
+
+def _cuts(version_id: int, start: datetime, end: datetime) -> list[datetime]:
+    """Instants that cut [start, end) into slices of at most about SLICE_ROWS logged rows,
+    from a count of the rows in each 1/SLICE_BUCKETS of the range (an index-only scan). A
+    bucket holding more is cut finer, down to SLICE_FINEST. The cuts always cover the
+    whole range, so rows logged after the count are read too."""
+    step = (end - start) / SLICE_BUCKETS
+    if step < SLICE_FINEST:
+        return [start, end]
+    query = sql.SQL(
+        "SELECT LEAST(FLOOR(EXTRACT(EPOCH FROM predicted_at - %s) / %s)::int, %s), COUNT(*) "
+        "FROM {} WHERE version_id = %s AND predicted_at >= %s AND predicted_at < %s GROUP BY 1"
+    ).format(sql.Identifier(PredictionLog._meta.db_table))
+    with connection.connection.cursor() as cursor:
+        cursor.execute(
+            query, [start, step.total_seconds(), SLICE_BUCKETS - 1, version_id, start, end]
+        )
+        counts = sorted(cursor.fetchall())
+    cuts, rows = [start], 0
+    for bucket, count in counts:
+        low = start + step * bucket
+        if rows and rows + count > SLICE_ROWS:
+            cuts.append(low)
+            rows = 0
+        if count > SLICE_ROWS:
+            high = end if bucket == SLICE_BUCKETS - 1 else low + step
+            finer = _cuts(version_id, low, high)
+            cuts.extend(finer[1:] if cuts[-1] == low else finer)
+        else:
+            rows += count
+    if cuts[-1] != end:
+        cuts.append(end)
+    return cuts
 
 
 def _blocks(copy: Any) -> Iterator[bytes]:

@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from registry.monitoring.models import DriftReport
+from registry.monitoring.selection import ColumnKind
 from registry.monitoring.services.configs import default_columns, save_config
 from registry.monitoring.services.reports import run_report, schedule_due_reports, start_report
 from tests.monitoring.conftest import NOW, verdicts
@@ -193,6 +194,45 @@ def test_output_columns_must_exist_in_the_reference(alice, version, dataset):
     with pytest.raises(ValidationError) as caught:
         save_config(actor=alice, version=version, reference=dataset(), prediction_column="nothing")
     assert "no column 'nothing'" in caught.value.message_dict["prediction_column"][0]
+
+
+@pytest.mark.postgres
+def test_a_window_is_read_in_time_slices_that_lose_and_repeat_no_row(
+    alice, version, log_window, monkeypatch
+):
+    """Read 400 rows a slice: 300 rows spread over ten hours make one slice, 300 at one
+    instant another, and 1,500 at one instant a third, which no cut can split (the
+    counting stops at SLICE_FINEST); every row is read once."""
+    from registry.monitoring import reading
+
+    log_window(version, by=alice)
+    log_window(version, by=alice, rows=300, seed=2, prefix="q", at=NOW - timedelta(hours=2))
+    for minutes in range(0, 600, 2):  # 300 rows, one every other minute
+        log_window(
+            version,
+            by=alice,
+            rows=1,
+            seed=3,
+            prefix=f"r{minutes}",
+            at=NOW - timedelta(hours=12, minutes=minutes),
+        )
+    window = reading.Window(version, NOW - timedelta(days=1), NOW)
+    columns = [
+        reading.Column("age", ColumnKind.NUMERIC, ("age",)),
+        reading.Column("region", ColumnKind.CATEGORICAL, ("region",)),
+    ]
+
+    def read() -> tuple[int, dict[str, list[Any]]]:
+        chunks = list(reading.log_chunks(window, columns, outputs=True))
+        joined = {name: [v for c in chunks for v in c[name].tolist()] for name in chunks[0]}
+        return len(chunks), {name: sorted(values, key=repr) for name, values in joined.items()}
+
+    _, whole = read()
+    monkeypatch.setattr(reading, "SLICE_ROWS", 400)
+    slices, sliced = read()
+    assert sliced == whole
+    assert len(whole["age"]) == 2_100
+    assert slices == 3
 
 
 @pytest.mark.postgres

@@ -9,7 +9,7 @@ from scipy.spatial import distance
 
 from registry.monitoring.anderson import anderson_grouped
 from registry.monitoring.discrete import sturges_edges
-from registry.monitoring.exact import wasserstein_sorted
+from registry.monitoring.exact import value_counts, wasserstein_sorted
 from registry.monitoring.stats import Mode, StatTest, column_drift
 
 RNG = np.random.default_rng(20240611)
@@ -66,6 +66,25 @@ def test_the_quantile_form_of_wasserstein_equals_scipys_with_ties_and_unequal_si
     got = wasserstein_sorted(np.sort(u), np.sort(v))
 
     assert got == pytest.approx(stats.wasserstein_distance(u, v), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["b", "a", "b", "ccc", ""],  # the empty string sorts first, as in numpy
+        ["abcdefghi", "abcdefgh", "abcdefghi", "abc"],  # nine characters: one integer
+        ["abcdefghij", "x", "x"],  # ten: too long to pack, numpy's own way
+        ["é", "e", "é"],  # not ASCII: numpy's own way
+        ["a", "a\x01", "a", "A"],
+    ],
+)
+def test_packed_category_counts_equal_numpys(values):
+    array = np.array(values)
+    keys, counts = value_counts(array)
+    expected_keys, expected_counts = np.unique(array, return_counts=True)
+    assert keys.dtype == expected_keys.dtype
+    assert keys.tolist() == expected_keys.tolist()
+    assert counts.tolist() == expected_counts.tolist()
 
 
 def test_a_constant_reference_is_normed_by_the_floor():
