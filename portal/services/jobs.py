@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from importlib import import_module
@@ -145,6 +145,26 @@ def mark_finished(locked: Job, *, status: str) -> list[str]:
     locked.finished_at = timezone.now()
     locked.lease_expires_at, locked.lease_token = None, None
     return ["status", "progress", "finished_at", "lease_expires_at", "lease_token"]
+
+
+def record_success(
+    run: J, *, results: Mapping[str, Any], audit: Callable[[J], dict[str, Any]]
+) -> J | None:
+    """Store ``results`` on the job's row and end it succeeded, with its audit event
+    (``audit(row)``), in the caller's transaction; None when another run took the job over
+    (its result is the one)."""
+    locked = _lock(run)
+    if not holds_lease(locked, run):
+        return None
+    fields = mark_finished(locked, status=run.status_of(JobStatus.SUCCEEDED))
+    for name, value in results.items():
+        setattr(locked, name, value)
+    locked.error = ""
+    locked.save(update_fields=[*fields, *results, "error"])
+    record_event(
+        actor=None, verb=locked.audit_verb("succeeded"), target=locked, after=audit(locked)
+    )
+    return locked
 
 
 def finish_job(job: J, *, status: str = "") -> J | None:

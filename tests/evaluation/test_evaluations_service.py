@@ -596,9 +596,9 @@ def test_a_redelivered_task_starts_over_and_ends_with_one_result(
     assert again.attempts == 2 and again.finished_at == done.finished_at
     assert events("evaluation.succeeded", done) == 1
     # The dead run cannot write over the result if it ever comes back.
-    from registry.evaluation.services.evaluations import _finish
+    from registry.evaluation.services.evaluations import RESULT_FIELDS, _finish
 
-    stale = mock.Mock(as_json=mock.Mock(return_value={"rows": 1}))
+    stale = mock.Mock(as_json=mock.Mock(return_value=dict.fromkeys(RESULT_FIELDS, 1)))
     assert _finish(dead, stale).rows == 2_000
 
 

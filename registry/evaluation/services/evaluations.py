@@ -19,14 +19,12 @@ import pyarrow as pa
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from portal.jobs import JobStatus
 from portal.services.audit import record_event
 from portal.services.jobs import (
     claim_job,
     enqueue_job,
     fail_job,
-    holds_lease,
-    mark_finished,
+    record_success,
     report_progress,
     request_cancel,
     reset_job,
@@ -458,20 +456,14 @@ def _sentence(exc: Exception, hint: str) -> str:
 @transaction.atomic
 def _finish(run: Evaluation, result: EvaluationResult) -> Evaluation:
     """Write every result in one save, then let the version's gates judge it."""
-    locked = Evaluation.objects.select_for_update().get(pk=run.pk)
-    if not holds_lease(locked, run):
-        return locked  # another run took the job over: its result is the one
-    fields = mark_finished(locked, status=Evaluation.status_of(JobStatus.SUCCEEDED))
-    for name, value in result.as_json().items():
-        setattr(locked, name, value)
-    locked.error = ""
-    locked.save(update_fields=[*fields, *RESULT_FIELDS, "error"])
-    record_event(
-        actor=None,
-        verb=locked.audit_verb("succeeded"),
-        target=locked,
-        after={"rows": locked.rows, "metrics": locked.metrics},
+    values = result.as_json()
+    locked = record_success(
+        run,
+        results={name: values[name] for name in RESULT_FIELDS},
+        audit=lambda row: {"rows": row.rows, "metrics": row.metrics},
     )
+    if locked is None:
+        return Evaluation.objects.get(pk=run.pk)
     # Judged in the same transaction: a succeeded evaluation always has its gate results.
     from registry.evaluation.services.gates import judge
 

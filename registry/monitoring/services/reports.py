@@ -26,8 +26,7 @@ from portal.services.jobs import (
     claim_job,
     enqueue_job,
     fail_job,
-    holds_lease,
-    mark_finished,
+    record_success,
     report_progress,
     request_cancel,
     running_job,
@@ -368,20 +367,17 @@ def _finish(run: DriftReport, outcome: _Outcome) -> DriftReport:
     from registry.monitoring.services.alerts import raise_alert
 
     with transaction.atomic():
-        locked = DriftReport.objects.select_for_update().get(pk=run.pk)
-        if not holds_lease(locked, run):
-            return locked  # another run took the job over: its result is the one
-        fields = mark_finished(locked, status=DriftReport.status_of(JobStatus.SUCCEEDED))
-        for name, value in outcome.values().items():
-            setattr(locked, name, value)
-        locked.error = ""
-        locked.save(update_fields=[*fields, *RESULT_FIELDS, "error"])
-        record_event(
-            actor=None,
-            verb=locked.audit_verb("succeeded"),
-            target=locked,
-            after={"drifted": locked.drifted, "share": locked.share, "rows": locked.current_rows},
+        locked = record_success(
+            run,
+            results=outcome.values(),
+            audit=lambda row: {
+                "drifted": row.drifted,
+                "share": row.share,
+                "rows": row.current_rows,
+            },
         )
+        if locked is None:
+            return DriftReport.objects.get(pk=run.pk)
         if locked.alerting:
             raise_alert(locked)
     return locked
