@@ -106,12 +106,14 @@ def contract_paths(input_schema: Any) -> list[tuple[tuple[str, ...], dict[str, A
     return fields
 
 
-def is_numeric(schema: Mapping[str, Any]) -> bool:
-    """Whether a property holds numbers (or booleans) that a float tensor can take."""
+def is_numeric(schema: Mapping[str, Any], *, booleans: bool = True) -> bool:
+    """Whether a property holds numbers, or booleans when ``booleans`` (a float tensor
+    takes them; a drift test counts them as categories)."""
     declared = schema.get("type")
     types = {declared} if isinstance(declared, str) else set(declared or [])
+    allowed = NUMERIC_TYPES if booleans else NUMERIC_TYPES - {"boolean"}
     if types - {"null"}:
-        return types - {"null"} <= NUMERIC_TYPES
+        return types - {"null"} <= allowed
     enum = schema.get("enum", [schema["const"]] if "const" in schema else None)
     return bool(enum) and all(
         isinstance(v, int | float) and not isinstance(v, bool) for v in enum or []

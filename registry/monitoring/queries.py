@@ -101,6 +101,20 @@ def verdict_of(*, phase: str, drifted: bool | None, critical: bool) -> Verdict:
     return Verdict("none", "Nothing compared", "")
 
 
+def activity_links(targets: Iterable[tuple[int, str]]) -> dict[tuple[int, str], str]:
+    """The page of each drift report an audit event or a backlog link names
+    (``portal.activity.links_for``): one query. Gone since: no link."""
+    kind = ContentType.objects.get_for_model(DriftReport).pk
+    ids = [int(target) for type_id, target in targets if type_id == kind and target.isdigit()]
+    if not ids:
+        return {}
+    found = DriftReport.objects.filter(pk__in=ids).select_related("version__model")
+    return {
+        (kind, str(report.pk)): report.get_absolute_url()
+        for report in found.only("version__version", "version__model__name")
+    }
+
+
 def light_verdict(report: DriftReport | None) -> Verdict:
     """The verdict of a report read without its columns: its alert says that a critical
     column drifted (a report alerts on drift or a critical column, and only then)."""

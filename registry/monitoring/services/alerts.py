@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.urls import reverse
-
 from portal.backlog.choices import Kind, Priority
 from portal.backlog.models import BacklogItem
 from portal.backlog.services.comments import add_comment
@@ -103,6 +101,6 @@ def _call_webhook(report: DriftReport, item: BacklogItem) -> None:
             "share": report.share,
             "drifted_columns": report.drifted_columns,
             "backlog_item": item.pk,
-            "backlog_url": reverse("backlog:item", args=[item.pk]),
+            "backlog_url": item.get_absolute_url(),
         },
     )

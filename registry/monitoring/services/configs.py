@@ -14,7 +14,7 @@ from portal.jobs import JobStatus
 from portal.people import Person
 from portal.services.audit import record_event
 from portal.webhooks.services import url_problem
-from registry.evaluation.mapping import contract_paths
+from registry.evaluation.mapping import contract_paths, is_numeric
 from registry.evaluation.models import Dataset
 from registry.models import ModelVersion
 from registry.monitoring.models import MonitoringConfig, WindowSource
@@ -22,7 +22,6 @@ from registry.monitoring.permissions import require_monitor
 from registry.monitoring.selection import NUMERIC_ONLY, ColumnKind, StatTest
 
 MAX_COLUMNS = 500
-NUMBER_TYPES = frozenset({"number", "integer"})
 SETTINGS = (
     "reference",
     "prediction_column",
@@ -56,9 +55,7 @@ def default_columns(version: ModelVersion, reference: Dataset) -> list[dict[str,
 
 
 def _kind_of(schema: Mapping[str, Any]) -> str:
-    declared = schema.get("type")
-    types = {declared} if isinstance(declared, str) else set(declared or [])
-    numeric = bool(types - {"null"}) and types - {"null"} <= NUMBER_TYPES
+    numeric = is_numeric(schema, booleans=False)
     return ColumnKind.NUMERIC if numeric else ColumnKind.CATEGORICAL
 
 
