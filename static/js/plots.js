@@ -13,5 +13,9 @@
     });
   }
   document.addEventListener("DOMContentLoaded", function () { draw(document); });
-  if (window.htmx) { window.htmx.onLoad(draw); }
+  // Charts htmx swaps in: the event, not htmx.onLoad, as htmx loads deferred, after this.
+  document.addEventListener("htmx:load", function (event) {
+    var root = event.detail && event.detail.elt;
+    if (root && root.querySelectorAll) { draw(root); }
+  });
 })();

@@ -1,5 +1,5 @@
 // A drift report's column rows: the "Histogram" button opens and closes the row below it;
-// htmx loads the histograms on the first open, and they are drawn here.
+// htmx loads the histograms on the first open, and plots.js draws them.
 (function () {
   "use strict";
   document.addEventListener("click", function (event) {
@@ -16,19 +16,5 @@
         window.Plotly.Plots.resize(chart);
       });
     }
-  });
-  // plots.js draws swapped-in charts only when htmx was loaded before it, and base.html loads
-  // htmx deferred, after plots.js: draw a column's charts here once htmx has swapped them in
-  // (each once: both mark a drawn chart data-plotted).
-  document.addEventListener("htmx:load", function (event) {
-    var root = event.detail && event.detail.elt;
-    if (!root || !root.querySelectorAll || !window.Plotly) { return; }
-    root.querySelectorAll("[data-plotly]").forEach(function (el) {
-      var island = document.getElementById(el.dataset.plotly);
-      if (el.dataset.plotted || !island) { return; }
-      var figure = JSON.parse(island.textContent);
-      window.Plotly.newPlot(el, figure.data || [], figure.layout || {}, { responsive: true, displaylogo: false });
-      el.dataset.plotted = "1";
-    });
   });
 })();
