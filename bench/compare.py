@@ -34,6 +34,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from measure import say
+
 
 def _load_registry_bench() -> Any:
     """bench/registry.py, by path: the name ``registry`` is the Django app's."""
@@ -78,10 +80,6 @@ def main() -> None:
         finally:
             connections.close_all()
     print("BENCH " + json.dumps(figures))
-
-
-def _say(text: str) -> None:
-    print(text, flush=True)
 
 
 def _timed(action: Callable[[], Any], times: int) -> list[float]:
@@ -153,7 +151,7 @@ class Bench:
         ]
         path = f"/api/v1/runs/{self.runs[0].pk}/log-batch/"
         through_api = _resolves(path)
-        _say(
+        say(
             f"(a) ingest {RUNS * METRICS * STEPS:,} points, {PARAMS} params a run, "
             f"{BATCH:,} points a batch, "
             + (
@@ -174,7 +172,7 @@ class Bench:
                 log_batch(actor=self.user, run=run, metrics=points, params=params)
         took = time.perf_counter() - started
         rate = round(RUNS * METRICS * STEPS / took)
-        _say(f"    {took:.1f} s: {rate:,} points/s")
+        say(f"    {took:.1f} s: {rate:,} points/s")
         return rate
 
     # (b) compare ------------------------------------------------------------------------
@@ -185,7 +183,7 @@ class Bench:
 
         ids = ",".join(str(run.pk) for run in self.runs)
         label, fetch = self._compare_path(ids)
-        _say(f"(b) compare {RUNS} runs: {label}")
+        say(f"(b) compare {RUNS} runs: {label}")
         body = fetch()
         with CaptureQueriesContext(connection) as queries:
             fetch()
@@ -197,7 +195,7 @@ class Bench:
             "compare_queries": count,
             "compare_response_bytes": len(body),
         }
-        _say(
+        say(
             f"    median {result['compare_median_ms']} ms, p95 {result['compare_p95_ms']} ms, "
             f"{count} queries, {len(body):,} bytes"
         )
@@ -230,7 +228,7 @@ class Bench:
             points = zip(arrays.steps.tolist(), arrays.values.tolist(), strict=True)
             found.setdefault(run_id, {})[key] = [[step, value] for step, value in points]
         size = len(json.dumps(found, separators=(",", ":")).encode())
-        _say(f"(c) naive: every point of every run and metric as JSON, {size:,} bytes")
+        say(f"(c) naive: every point of every run and metric as JSON, {size:,} bytes")
         return size
 
     # (d) search -------------------------------------------------------------------------
@@ -241,7 +239,7 @@ class Bench:
         started = time.perf_counter()
         experiment = _seed_search_runs(self.user, self.team)
         _analyze()
-        _say(f"(d) search: seeded {SEARCH_RUNS:,} runs in {time.perf_counter() - started:.0f} s")
+        say(f"(d) search: seeded {SEARCH_RUNS:,} runs in {time.perf_counter() - started:.0f} s")
         query = urlencode({"filter": SEARCH_FILTER, "order_by": SEARCH_ORDER})
         url = f"/api/v1/runs/?{query}"
         if not _resolves("/api/v1/runs/"):
@@ -250,7 +248,7 @@ class Bench:
         found = body.get("count", len(body.get("results", body)))
         timings = _timed(lambda: _get(self.api, url), requests)
         median = round(statistics.median(timings), 1)
-        _say(
+        say(
             f"    GET /api/v1/runs/?filter={SEARCH_FILTER}&order_by={SEARCH_ORDER}: "
             f"{found} matches of {SEARCH_RUNS + RUNS:,} runs (experiment {experiment.pk} "
             f"holds the 10k), median {median} ms, p95 {_p95(timings):.1f} ms"

@@ -42,6 +42,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from measure import load_average, peak_mb, say, timed
+
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 20261
 SIZES = (10_000, 100_000, 1_000_000)
@@ -184,11 +186,11 @@ def main() -> None:
         _child(*args.child)
         return
     evidently = _evidently_version()
-    _say(
-        f"host: {os.cpu_count()} cores, load average {_load()} before the run; "
+    say(
+        f"host: {os.cpu_count()} cores, load average {load_average()} before the run; "
         f"python {sys.executable}; Evidently {evidently or 'not importable: its figures are null'}"
     )
-    _say(
+    say(
         f"data: {len(NUMERIC)} numeric columns (normal, lognormal, uniform; "
         f"{sum(1 for c in NUMERIC if c[2] or c[3] != 1)} shifted or widened in current) + "
         f"{len(CATEGORICAL)} categorical (10 to 50 categories, "
@@ -199,9 +201,9 @@ def main() -> None:
     _evidently(evidently, exact[BIG]["evidently"], figures)
     _bounded(exact, args.bounded_rows, not args.skip_exact_10m, figures)
     e2e = run_e2e(os.environ.get("DATABASE_URL", ""))
-    _say(f"(e) end to end through the drift task: {_or_none(e2e)}")
+    say(f"(e) end to end through the drift task: {_or_none(e2e)}")
     figures.update(e2e)
-    _say(f"load average {_load()} after the run")
+    say(f"load average {load_average()} after the run")
     print("BENCH " + json.dumps(figures), flush=True)
 
 
@@ -211,7 +213,7 @@ def run_e2e(database_url: str) -> dict[str, Any]:
     figures without a PostgreSQL DATABASE_URL."""
     nothing = {"e2e_1m_seconds": None, "e2e_1m_peak_rss_mb": None}
     if not database_url.startswith(("postgres://", "postgresql://")):
-        _say("(e) end to end: needs DATABASE_URL=postgres://…; figures null")
+        say("(e) end to end: needs DATABASE_URL=postgres://…; figures null")
         return nothing
     project = ROOT / ".venv" / "bin" / "python"
     python = str(project) if project.exists() else sys.executable
@@ -224,19 +226,11 @@ def run_e2e(database_url: str) -> dict[str, Any]:
     )
     for line in done.stdout.splitlines():
         if not line.startswith("BENCH "):
-            _say(line)
+            say(line)
     lines = [line for line in done.stdout.splitlines() if line.startswith("BENCH ")]
     if done.returncode != 0 or not lines:
         raise SystemExit(f"bench/drift_e2e.py failed (exit code {done.returncode})")
     return dict(json.loads(lines[-1].removeprefix("BENCH ")))
-
-
-def _say(text: str) -> None:
-    print(text, flush=True)
-
-
-def _load() -> str:
-    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def _or_none(found: dict[str, Any]) -> str:
@@ -300,7 +294,7 @@ def _listed(seconds: list[float]) -> str:
 
 
 def _sizes(rounds: int, figures: dict[str, Any]) -> dict[int, dict[str, dict[str, Any]]]:
-    _say(
+    say(
         f"(a) stats.column_drift on {len(COLUMNS)} columns + dataset_drift, each size and mode "
         f"in a child; {rounds} turns, the fastest kept; data generated before the clock"
     )
@@ -315,7 +309,7 @@ def _sizes(rounds: int, figures: dict[str, Any]) -> dict[int, dict[str, dict[str
         for mode, result in zip(MODES, results, strict=False):
             key = "stats" if mode == "two_sample" else "stats_evidently_mode"
             drift = result["dataset"]
-            _say(
+            say(
                 f"    {rows:>9,} rows  {mode:<10}  {result['seconds']:7.3f} s  peak "
                 f"{result['peak_mb']:5.0f} MB (at start {result['start_mb']:.0f})   "
                 f"{drift['n_drifted']}/{drift['n_columns']} columns drifted, dataset "
@@ -339,13 +333,13 @@ def _numpy_figures(big: dict[str, dict[str, Any]], figures: dict[str, Any]) -> N
     if disagree:
         raise SystemExit(f"verdicts differ from the plain version on {', '.join(disagree)}")
     ratio = stats["seconds"] / plain["seconds"]
-    _say(
+    say(
         f"(b) {BIG:,} rows: Handoff {stats['seconds']:.3f} s, plain numpy/scipy "
         f"{plain['seconds']:.3f} s (peak {plain['peak_mb']:.0f} MB, at start "
         f"{plain['start_mb']:.0f}; runs: {_listed(plain['runs'])})   ratio {ratio:.2f} "
         f"(target <= 1.5); same verdicts, largest statistic difference {diff:.2e}"
     )
-    _say(f"    per column, Handoff / plain: {_per_column(stats, plain)}")
+    say(f"    per column, Handoff / plain: {_per_column(stats, plain)}")
     figures["numpy_reference_1m_seconds"] = round(plain["seconds"], 3)
     figures["numpy_reference_1m_peak_rss_mb"] = round(plain["peak_mb"])
     figures["stats_vs_numpy_ratio"] = round(ratio, 2)
@@ -373,7 +367,7 @@ def _max_diff(ours: dict[str, Any], theirs: dict[str, Any]) -> float:
 def _evidently(version: str | None, handoff: dict[str, Any], figures: dict[str, Any]) -> None:
     keys = ("evidently_1m_seconds", "evidently_1m_peak_rss_mb", "vs_evidently_speedup")
     if version is None:
-        _say(
+        say(
             "(c) Evidently: `import evidently` fails in this interpreter; its figures are null "
             "(run with a venv holding evidently==0.7.23, see bench/README.md)"
         )
@@ -391,13 +385,13 @@ def _evidently(version: str | None, handoff: dict[str, Any], figures: dict[str, 
     ]
     tests = sorted({column["method"] for column in result["columns"].values()})
     speedup = result["seconds"] / handoff["seconds"]
-    _say(
+    say(
         f"(c) Evidently {version} DataDriftPreset on {BIG:,} rows: {result['seconds']:.2f} s "
         f"(Dataset.from_pandas + Report.run; DataFrames built before the clock in "
         f"{result['frame_seconds']:.2f} s), peak {result['peak_mb']:.0f} MB (at start "
         f"{result['start_mb']:.0f}); tests {', '.join(tests)}"
     )
-    _say(
+    say(
         f"    Handoff's Mode.EVIDENTLY {handoff['seconds']:.3f} s: {speedup:.1f}x faster; "
         f"largest score difference {diff:.2e} ({worst}; target <= 1e-9); verdicts "
         f"{'all equal' if not disagree else 'differ on ' + ', '.join(disagree)}; "
@@ -419,7 +413,7 @@ def _bounded(
     exact_big: bool,
     figures: dict[str, Any],
 ) -> None:
-    _say(
+    say(
         f"(d) bounded mode: ReferenceSummary.from_values, the current window streamed "
         f"{CHUNK:,} rows at a time into CurrentAccumulator (generated chunk by chunk, "
         f"generation off the clock), column_drift_bounded in both modes"
@@ -443,7 +437,7 @@ def _bounded(
         found = _compare(result, whole["columns"])
         disagreements[label] = found
         _bounded_line(big_rows, BOUNDED_REFERENCE_ROWS, result, found, "exact mode below")
-        _say(
+        say(
             f"    exact mode on the same {big_rows:,} rows, a column at a time: "
             f"{whole['seconds']:.1f} s for both modes, peak {whole['peak_mb']:.0f} MB"
         )
@@ -451,7 +445,7 @@ def _bounded(
         figures[f"exact_{label}_peak_rss_mb"] = round(whole["peak_mb"])
     else:
         _bounded_line(big_rows, BOUNDED_REFERENCE_ROWS, result, None, "")
-        _say(f"    exact mode at {big_rows:,} rows skipped (--skip-exact-10m): not compared")
+        say(f"    exact mode at {big_rows:,} rows skipped (--skip-exact-10m): not compared")
     figures["bounded_vs_exact_disagreements"] = sum(disagreements.values())
     figures["bounded_vs_exact_compared_at"] = list(disagreements)
 
@@ -465,7 +459,7 @@ def _compare(bounded: dict[str, Any], exact: dict[str, dict[str, Any]]) -> int:
             ours, theirs = bounded["columns"][mode][name], exact[mode][name]
             if ours["drifted"] != theirs["drifted"]:
                 differ += 1
-                _say(f"    DISAGREEMENT {mode} {name}: bounded {ours}, exact {theirs}")
+                say(f"    DISAGREEMENT {mode} {name}: bounded {ours}, exact {theirs}")
             bound = ours["error_bound"] or 1e-9 * max(1.0, abs(theirs["score"]))
             if abs(ours["score"] - theirs["score"]) > bound:
                 raise SystemExit(f"{mode} {name}: bounded {ours} outside its bound of {theirs}")
@@ -480,7 +474,7 @@ def _bounded_line(
         verdicts = "verdicts not compared"
     else:
         verdicts = f"{differ} of {len(COLUMNS) * len(MODES)} verdicts differ from {against}"
-    _say(
+    say(
         f"    {rows:>10,} rows against {reference_rows:,}: {result['seconds']:6.2f} s "
         f"(summary {result['summary_seconds']:.2f}, streaming {result['add_seconds']:.2f}, "
         f"checks {result['check_seconds']:.3f}; generating the data took "
@@ -504,25 +498,6 @@ def _child(what: str, payload_text: str) -> None:
     }
     result = pieces[what](payload)
     print("RESULT " + json.dumps(result), flush=True)
-
-
-def _peak_mb() -> float:
-    """This process's peak RSS: VmHWM, since on Linux ``ru_maxrss`` carries the parent's
-    high-water mark across fork and exec (bench/README.md, evaluate.py)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _timed(work: Any) -> tuple[Any, dict[str, float]]:
-    start_mb = _peak_mb()
-    started = time.perf_counter()
-    found = work()
-    seconds = time.perf_counter() - started
-    return found, {"seconds": seconds, "peak_mb": _peak_mb(), "start_mb": start_mb}
 
 
 def _pure_handoff() -> None:
@@ -564,7 +539,7 @@ def _child_stats(payload: dict[str, Any]) -> dict[str, Any]:
         )
         return results, dataset_drift(results)
 
-    (results, dataset), figures = _timed(work)
+    (results, dataset), figures = timed(work)
     columns = {
         name: {**_summary(result), "seconds": seconds[name]} for name, result in results.items()
     }
@@ -600,7 +575,7 @@ def _child_numpy(payload: dict[str, Any]) -> dict[str, Any]:
         share = drifted / len(columns)
         return columns, {"share": share, "drifted": share >= DATASET_SHARE}
 
-    (columns, dataset), figures = _timed(work)
+    (columns, dataset), figures = timed(work)
     for name, column in columns.items():
         column["seconds"] = seconds[name]
     return {**figures, "columns": columns, "dataset": dataset}
@@ -629,7 +604,7 @@ def _child_evidently(payload: dict[str, Any]) -> dict[str, Any]:
             Dataset.from_pandas(reference, data_definition=definition),
         )
 
-    snapshot, figures = _timed(work)
+    snapshot, figures = timed(work)
     columns: dict[str, Any] = {}
     share = math.nan
     for metric in snapshot.dict()["metrics"]:
@@ -662,7 +637,7 @@ def _child_bounded(payload: dict[str, Any]) -> dict[str, Any]:
     )
 
     rows, reference_rows = payload["rows"], payload["reference_rows"]
-    start_mb = _peak_mb()
+    start_mb = peak_mb()
     clock = {"summary": 0.0, "add": 0.0, "check": 0.0, "generate": 0.0}
     summaries, accumulators = {}, {}
     for index, name in enumerate(COLUMNS):
@@ -698,7 +673,7 @@ def _child_bounded(payload: dict[str, Any]) -> dict[str, Any]:
     return {
         "seconds": clock["summary"] + clock["add"] + clock["check"],
         **{f"{key}_seconds": value for key, value in clock.items()},
-        "peak_mb": _peak_mb(),
+        "peak_mb": peak_mb(),
         "start_mb": start_mb,
         "columns": columns,
     }
@@ -721,7 +696,7 @@ def _child_exact_stream(payload: dict[str, Any]) -> dict[str, Any]:
             seconds += time.perf_counter() - started
             columns[mode][name] = _summary(result)
         del reference, current
-    return {"seconds": seconds, "peak_mb": _peak_mb(), "columns": columns}
+    return {"seconds": seconds, "peak_mb": peak_mb(), "columns": columns}
 
 
 if __name__ == "__main__":

@@ -28,6 +28,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from measure import peak_mb
+
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = 1_000_000
 MODEL, VERSION = "bench-drift", "1.0.0"
@@ -237,19 +239,12 @@ def _run_child(payload: dict[str, Any]) -> None:
         raise SystemExit(f"the report ended {report.status}: {report.error}")
     result = {
         "seconds": seconds,
-        "peak_mb": _peak_mb(),
+        "peak_mb": peak_mb(),
         "rows": report.current_rows,
         "bounded": report.bounded,
         "drifted": report.drifted_columns,
     }
     print("RESULT " + json.dumps(result), flush=True)
-
-
-def _peak_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 if __name__ == "__main__":

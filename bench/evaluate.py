@@ -40,6 +40,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+from measure import load_average, say, timed
+
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 20260
 # The synthetic rows' seed. About one row in three million gets a float32 probability of
@@ -113,7 +115,7 @@ def main() -> None:
         sys.exit("Set DATABASE_URL=postgres://… (the bench creates its own database there).")
     server = os.environ["DATABASE_URL"]
     name = f"handoff_bench_evaluate_{os.getpid()}"
-    _say(f"host: {os.cpu_count()} cores, load average {_load()} before the run")
+    say(f"host: {os.cpu_count()} cores, load average {load_average()} before the run")
     with (
         tempfile.TemporaryDirectory(prefix="handoff_bench_evaluate_") as work,
         _own_database(server, name),
@@ -133,16 +135,8 @@ def main() -> None:
             connections.close_all()
         figures = _evaluations(setup, args.rounds)
         figures.update(_dataset_checks(setup, folder, args.rounds, args.profile_rows))
-    _say(f"load average {_load()} after the run")
+    say(f"load average {load_average()} after the run")
     print("BENCH " + json.dumps(figures), flush=True)
-
-
-def _say(text: str) -> None:
-    print(text, flush=True)
-
-
-def _load() -> str:
-    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def _no_task_sending() -> None:
@@ -184,7 +178,7 @@ def _setup(folder: Path, rounds: int) -> dict[str, Any]:
         started = time.perf_counter()
         _write_breast_rows(path, rows, names)
         took = time.perf_counter() - started
-        _say(f"    wrote {rows:,} synthetic rows ({_mb(path)} MB Parquet) in {took:.1f} s")
+        say(f"    wrote {rows:,} synthetic rows ({_mb(path)} MB Parquet) in {took:.1f} s")
         dataset = _upload(user, team, path, f"breast-synthetic-{rows}", "evaluation")
         evaluations[rows] = [_start(user, version, dataset) for _ in range(rounds)]
         files[rows] = str(path)
@@ -192,7 +186,7 @@ def _setup(folder: Path, rounds: int) -> dict[str, Any]:
     started = time.perf_counter()
     _write_check_rows(checks_path, CHECK_ROWS)
     took = time.perf_counter() - started
-    _say(
+    say(
         f"    wrote the {CHECK_ROWS:,}-row dataset-check file ({_mb(checks_path)} MB) in "
         f"{took:.1f} s"
     )
@@ -260,7 +254,7 @@ def _classifier(user: Any, team: Any, data: Path) -> tuple[Any, list[str], Path]
     problems = problems_of(saved, valid_artifact(version))
     if problems:
         raise SystemExit(f"the drafted mapping does not fit: {problems}")
-    _say(
+    say(
         f"classifier: {model.name} {RELEASE} ({release.algorithm}), ONNX {len(onnx):,} bytes; "
         f"mapping drafted: {len(saved.inputs[0]['columns'])} columns -> "
         f"{saved.inputs[0]['name']}, outputs {saved.outputs}"
@@ -441,7 +435,7 @@ def _checks_version(user: Any, team: Any) -> Any:
 
 
 def _evaluations(setup: dict[str, Any], rounds: int) -> dict[str, Any]:
-    _say(
+    say(
         f"(a) run_evaluation (through the service, in a child with Django) next to a bare "
         f"script (numpy, pyarrow, onnxruntime, scikit-learn) on the same Parquet file; "
         f"{rounds} turns each, the faster kept; peak RSS of each child"
@@ -465,12 +459,12 @@ def _evaluations(setup: dict[str, Any], rounds: int) -> dict[str, Any]:
         _same_metrics(task, bare, rows)
         ratio = task["seconds"] / bare["seconds"]
         label = f"{rows // 1000}k" if rows < 1_000_000 else f"{rows // 1_000_000}m"
-        _say(
+        say(
             f"    {rows:>9,} rows   task {task['seconds']:6.2f} s  peak {task['peak_mb']:5.0f} MB "
             f"(at start {task['start_mb']:.0f})   bare {bare['seconds']:6.2f} s  peak "
             f"{bare['peak_mb']:5.0f} MB (at start {bare['start_mb']:.0f})   ratio {ratio:.2f}"
         )
-        _say(
+        say(
             f"               task: {_spread(task_runs)}; bare: {_spread(bare_runs)}; "
             f"ROC AUC {task['metrics']['roc_auc']:.4f}, accuracy "
             f"{task['metrics']['accuracy']:.4f}; importance on {bare['sample']:,} rows x "
@@ -487,7 +481,7 @@ def _evaluations(setup: dict[str, Any], rounds: int) -> dict[str, Any]:
     small, large = EVAL_SIZES
     for who, key in (("task", "peak_rss_mb"), ("bare", "bare_peak_rss_mb")):
         grown = figures[f"{key}_1m"] - figures[f"{key}_200k"]
-        _say(
+        say(
             f"    {who} peak grows {grown} MB from {small:,} to {large:,} rows "
             f"({grown * 2**20 / (large - small):.0f} bytes a row)"
         )
@@ -522,7 +516,7 @@ def _dataset_checks(
         raise SystemExit(f"the contract holds {sum(counted.values())} checks, not 50")
     shown = " + ".join(f"{n} {kind}" for kind, n in counted.items())
     path = setup["checks_path"]
-    _say(
+    say(
         f"(b) {CHECK_ROWS:,} rows x (id + 20 numeric + 5 categorical), contract of 50 checks "
         f"= {shown}; {rounds} turns each, the faster kept"
     )
@@ -531,14 +525,14 @@ def _dataset_checks(
     _same_problems(validate["validate"]["problems"], validate["validate_reference"]["problems"])
     problems = validate["validate"]["problems"]
     total = sum(problem["count"] for problem in problems)
-    _say(
+    say(
         f"    both find {total:,} problems: "
         + ", ".join(f"{p['column']} {p['kind']} {p['count']:,}" for p in problems)
     )
     figures.update(_pair_figures(validate, "validate", "validate_seconds_1m"))
     profile = _pair("profile", "profile_reference", {"path": path}, rounds)
     _same_profile(profile["profile"], profile["profile_reference"])
-    _say("    both profiles agree: rows, nulls, min, max, mean, std; quantiles and distinct close")
+    say("    both profiles agree: rows, nulls, min, max, mean, std; quantiles and distinct close")
     figures.update(_pair_figures(profile, "profile", "profile_seconds_1m"))
     figures.update(_through_services(setup))
     figures.update(_big_profile(folder, big_rows))
@@ -561,7 +555,7 @@ def _pair(first: str, second: str, payload: dict[str, Any], rounds: int) -> dict
 def _pair_figures(pair: dict[str, Any], name: str, key: str) -> dict[str, Any]:
     handoff, reference = pair[name], pair[f"{name}_reference"]
     ratio = handoff["seconds"] / reference["seconds"]
-    _say(
+    say(
         f"    {name:<9} Handoff {handoff['seconds']:6.2f} s  peak {handoff['peak_mb']:5.0f} MB   "
         f"plain {reference['seconds']:6.2f} s  peak {reference['peak_mb']:5.0f} MB   "
         f"ratio {ratio:.2f}   (runs: {_listed(handoff['runs'])} / {_listed(reference['runs'])})"
@@ -637,7 +631,7 @@ def _through_services(setup: dict[str, Any]) -> dict[str, Any]:
     payload = {"dataset": setup["checks_dataset"], "version": setup["checks_version"]}
     validated = _run_child("validate_service", payload)
     profiled = _run_child("profile_service", payload)
-    _say(
+    say(
         f"    through the services: validate_dataset {validated['seconds']:.2f} s "
         f"({validated['problems']:,} problems), profile_dataset {profiled['seconds']:.2f} s "
         f"({profiled['rows']:,} rows, {profiled['columns']} columns, job {profiled['status']})"
@@ -653,7 +647,7 @@ def _big_profile(folder: Path, rows: int) -> dict[str, Any]:
     started = time.perf_counter()
     _write_check_rows(path, rows, BIG_ROW_GROUP)
     took = time.perf_counter() - started
-    _say(
+    say(
         f"    wrote {rows:,} rows ({_mb(path)} MB Parquet, row groups of {BIG_ROW_GROUP:,}) "
         f"in {took:.0f} s"
     )
@@ -663,7 +657,7 @@ def _big_profile(folder: Path, rows: int) -> dict[str, Any]:
     finally:
         path.unlink()
     _same_profile(handoff, reference)
-    _say(
+    say(
         f"    profile of {rows:,} rows: Handoff {handoff['seconds']:.1f} s, peak "
         f"{handoff['peak_mb']:.0f} MB (at start {handoff['start_mb']:.0f}); plain "
         f"{reference['seconds']:.1f} s, peak {reference['peak_mb']:.0f} MB"
@@ -696,26 +690,6 @@ def _child(what: str, payload_text: str) -> None:
     print("RESULT " + json.dumps(result), flush=True)
 
 
-def _peak_mb() -> float:
-    """This process's peak RSS. ``getrusage``'s ru_maxrss would do, but on Linux it carries
-    the parent's high-water mark across fork and exec (a child of an 800 MB parent reports
-    800 MB before it has done anything); VmHWM is the peak of this process's own memory."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _timed(work: Any) -> tuple[Any, dict[str, float]]:
-    start_mb = _peak_mb()
-    started = time.perf_counter()
-    found = work()
-    seconds = time.perf_counter() - started
-    return found, {"seconds": seconds, "peak_mb": _peak_mb(), "start_mb": start_mb}
-
-
 def _django_child() -> None:
     _configure_django(os.environ["DATABASE_URL"], os.environ["HANDOFF_VAR_DIR"])
     _no_task_sending()
@@ -728,7 +702,7 @@ def _child_task(payload: dict[str, Any]) -> dict[str, Any]:
     from registry.evaluation.services.evaluations import run_evaluation
 
     try:
-        evaluation, figures = _timed(lambda: run_evaluation(evaluation_id=payload["evaluation"]))
+        evaluation, figures = timed(lambda: run_evaluation(evaluation_id=payload["evaluation"]))
     except ValueError as exc:
         if "greater than 1" not in str(exc):
             raise
@@ -786,7 +760,7 @@ def _child_bare(payload: dict[str, Any]) -> dict[str, Any]:
         above = int(np.count_nonzero(p > 1))
         return {"rows": len(y), **found, "importance": importance[:3], "above_one": above}
 
-    found, figures = _timed(work)
+    found, figures = timed(work)
     return {**figures, **found, "sample": sample_rows, "repeats": repeats, "metric": "roc_auc"}
 
 
@@ -875,7 +849,7 @@ def _child_validate(payload: dict[str, Any]) -> dict[str, Any]:
     _pure_handoff()
     from registry.evaluation.validation import check_against_contract
 
-    report, figures = _timed(
+    report, figures = timed(
         lambda: check_against_contract(payload["path"], "parquet", payload["contract"])
     )
     return {**figures, "problems": _problems_of(report)}
@@ -896,7 +870,7 @@ def _problems_of(report: Any) -> list[dict[str, Any]]:
 
 def _child_validate_reference(payload: dict[str, Any]) -> dict[str, Any]:
     _preload("numpy", "pyarrow.compute", "pyarrow.parquet")
-    problems, figures = _timed(lambda: reference_validate(payload["path"], payload["contract"]))
+    problems, figures = timed(lambda: reference_validate(payload["path"], payload["contract"]))
     return {**figures, "problems": problems}
 
 
@@ -982,13 +956,13 @@ def _child_profile(payload: dict[str, Any]) -> dict[str, Any]:
     _pure_handoff()
     from registry.evaluation.profiling import profile
 
-    result, figures = _timed(lambda: profile(payload["path"], "parquet"))
+    result, figures = timed(lambda: profile(payload["path"], "parquet"))
     return {**figures, "rows": result.row_count, "columns": result.columns}
 
 
 def _child_profile_reference(payload: dict[str, Any]) -> dict[str, Any]:
     _preload("numpy", "pyarrow.compute", "pyarrow.parquet")
-    found, figures = _timed(lambda: reference_profile(payload["path"]))
+    found, figures = timed(lambda: reference_profile(payload["path"]))
     return {**figures, **found}
 
 
@@ -1158,7 +1132,7 @@ def _child_validate_service(payload: dict[str, Any]) -> dict[str, Any]:
 
     dataset = Dataset.objects.get(pk=payload["dataset"])
     version = ModelVersion.objects.get(pk=payload["version"])
-    report, figures = _timed(lambda: validate_dataset(dataset=dataset, version=version))
+    report, figures = timed(lambda: validate_dataset(dataset=dataset, version=version))
     return {**figures, "problems": report.problem_count}
 
 
@@ -1166,7 +1140,7 @@ def _child_profile_service(payload: dict[str, Any]) -> dict[str, Any]:
     _django_child()
     from registry.evaluation.services.datasets import profile_dataset
 
-    dataset, figures = _timed(lambda: profile_dataset(dataset_id=payload["dataset"]))
+    dataset, figures = timed(lambda: profile_dataset(dataset_id=payload["dataset"]))
     return {
         **figures,
         "rows": dataset.row_count,

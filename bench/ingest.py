@@ -42,6 +42,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from measure import load_average, say
+
 ROOT = Path(__file__).resolve().parent.parent
 MODEL, VERSION = "churn-scorer", "1.0.0"
 ROUNDS = 4
@@ -103,7 +105,7 @@ def main() -> None:
     server = os.environ["DATABASE_URL"]
     name = f"handoff_bench_ingest_{os.getpid()}"
     url = _url_with_database(server, name)
-    _say(f"host: {os.cpu_count()} cores, load average {_load()} before the run")
+    say(f"host: {os.cpu_count()} cores, load average {load_average()} before the run")
     with _own_database(server, name), tempfile.TemporaryDirectory() as var_dir:
         _configure_django(url, var_dir)
         from django.core.management import call_command
@@ -124,16 +126,8 @@ def main() -> None:
                     figures.update(bench.feedback(args.feedback, args.clients))
             finally:
                 meter.close()
-    _say(f"load average {_load()} after the run")
+    say(f"load average {load_average()} after the run")
     print("BENCH " + json.dumps(figures))
-
-
-def _say(text: str) -> None:
-    print(text, flush=True)
-
-
-def _load() -> str:
-    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def _setup() -> tuple[dict[str, int], str]:
@@ -203,7 +197,7 @@ def _gunicorn(url: str, var_dir: str, workers: int, threads: int) -> Iterator[tu
     if threads > 1:
         command += ["--worker-class", "gthread", "--threads", str(threads)]
     kind = f"gthread x {threads}" if threads > 1 else "sync"
-    _say(f"gunicorn: {workers} {kind} workers on 127.0.0.1:{port}, DEBUG off, Redis db {REDIS_DB}")
+    say(f"gunicorn: {workers} {kind} workers on 127.0.0.1:{port}, DEBUG off, Redis db {REDIS_DB}")
     process = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603
     try:
         _wait_until_up(port, process)
@@ -388,7 +382,7 @@ class Bench:
     def ingest(self) -> dict[str, Any]:
         import psycopg
 
-        _say(
+        say(
             f"(a) {ROUNDS} rounds of {ROWS_PER_ROUND:,} rows each way: POST /api/v1/predictions "
             "in batches of 1,000 and of 10,000 (one connection, one request at a time), and "
             "COPY into feedback_predictionlog in 10,000-row transactions"
@@ -409,20 +403,20 @@ class Bench:
                 took, before, after = self._copy(database, f"copy-r{round_number}")
                 seconds["copy"] += took
                 _add(cpu["copy"], before, after)
-                _say(f"    round {round_number + 1} of {ROUNDS} done, load {_load()}")
+                say(f"    round {round_number + 1} of {ROUNDS} done, load {load_average()}")
         rows = ROUNDS * ROWS_PER_ROUND
         rates = {name: round(rows / took) for name, took in seconds.items()}
         better = max(rates["1000"], rates["10000"])
         ratio = round(better / rates["copy"], 3)
-        _say(f"    body of a 10,000-record batch: {max(sizes):,} bytes")
+        say(f"    body of a 10,000-record batch: {max(sizes):,} bytes")
         labels = {"1000": "batches of 1,000", "10000": "batches of 10,000", "copy": "COPY"}
         for name, label in labels.items():
             python, database = (used / rows * 1_000_000 for used in cpu[name])
-            _say(
+            say(
                 f"    {label:<20} {rates[name]:>8,} rows/s   CPU per 1,000 rows: "
                 f"{python:4.0f} ms Python + {database:4.0f} ms PostgreSQL"
             )
-        _say(
+        say(
             f"    the better batch size reaches {ratio:.0%} of COPY (Python: the gunicorn "
             "workers for the API, this client for COPY)"
         )
@@ -477,7 +471,7 @@ class Bench:
     # (b) single feedback -----------------------------------------------------------------------
 
     def feedback(self, total: int, clients: int) -> dict[str, Any]:
-        _say(
+        say(
             f"(b) {total:,} single pieces of feedback POSTed to /api/v1/feedback by {clients} "
             "clients at once, each on its own keep-alive connection"
         )
@@ -510,12 +504,12 @@ class Bench:
             "feedback_p50_ms": round(statistics.median(latencies), 1),
             "feedback_p99_ms": round(_percentile(latencies, 0.99), 1),
         }
-        _say(
+        say(
             f"    {len(latencies):,} requests in {took:.1f} s: {figures['feedback_rps']} req/s, "
             f"p50 {figures['feedback_p50_ms']} ms, p99 {figures['feedback_p99_ms']} ms; "
             f"CPU a request: {used[0] / len(latencies) * 1000:.1f} ms Python + "
             f"{used[1] / len(latencies) * 1000:.1f} ms PostgreSQL, and "
-            f"{client / len(latencies) * 1000:.1f} ms in the clients; load {_load()}"
+            f"{client / len(latencies) * 1000:.1f} ms in the clients; load {load_average()}"
         )
         return figures
 
