@@ -26,7 +26,7 @@ from portal.api.serializers import StrictSerializer
 from portal.jobs import JobStatus
 from registry.evaluation.mapping import DTYPES, MAX_CLASSES, MAX_COLUMN_CHARS, unmapped_fields
 from registry.evaluation.models import Dataset, Evaluation, InputMapping
-from registry.evaluation.services import evaluations, mappings
+from registry.evaluation.services import evaluation_checks, evaluations, mappings
 from registry.models import ModelVersion
 
 MAX_INPUTS = 100
@@ -251,7 +251,7 @@ class EvaluationStartSerializer(StrictSerializer):
     label_column = serializers.CharField(max_length=200)
     slice_columns = serializers.ListField(
         child=serializers.CharField(max_length=200),
-        max_length=evaluations.MAX_SLICE_COLUMNS,
+        max_length=evaluation_checks.MAX_SLICE_COLUMNS,
         required=False,
         default=list,
     )

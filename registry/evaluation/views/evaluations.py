@@ -33,11 +33,8 @@ from registry.evaluation.result_tables import (
     number,
     slice_rows,
 )
-from registry.evaluation.services.evaluations import (
-    MAX_SLICE_COLUMNS,
-    cancel_evaluation,
-    start_evaluation,
-)
+from registry.evaluation.services.evaluation_checks import MAX_SLICE_COLUMNS
+from registry.evaluation.services.evaluations import cancel_evaluation, start_evaluation
 from registry.models import ModelVersion
 from registry.views.shared import get_version
 
