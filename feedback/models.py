@@ -24,6 +24,8 @@ class Scope(models.TextChoices):
     PREDICTIONS = "predictions:write", "Log predictions and outcomes"
     FEEDBACK = "feedback:write", "Send feedback"
     READ = "read", "Read predictions and feedback"
+    # The CD pipeline: read what should run where and report deployment status.
+    DEPLOYMENTS = "deployments:write", "Report deployments (CD pipeline)"
 
 
 class ApiKey(models.Model):

@@ -71,6 +71,22 @@ PHRASES: dict[str, str] = {
     "roles.granted": "gave roles to {target}",
     "token.created": "created the API token {target}",
     "token.revoked": "revoked the API token {target}",
+    "release.requested": "requested {target}",
+    "release.approve": "approved {target}",
+    "release.reject": "rejected {target}",
+    "release.approved": "completed the approvals of {target}",
+    "release.rejected": "closed {target} as rejected",
+    "release.pending": "sent {target} back for approval",
+    "release.approvals_dismissed": "dismissed the approvals of {target}",
+    "release.cancelled": "cancelled {target}",
+    "release.deploying": "started deploying {target}",
+    "release.deployed": "deployed {target}",
+    "release.failed": "could not deploy {target}",
+    "release.step_promoted": "moved the canary {target} to its next traffic step",
+    "release.rolled_back": "rolled back {target}",
+    "release.check_overridden": "let a failing release check pass for {target}",
+    "runbook.saved": "updated the runbook of {target}",
+    "environment.saved": "changed the environment {target}",
 }
 # Keys of ``after`` that phrases name, read as text: never the whole snapshot (a contract).
 DETAILS = ("status", "member")

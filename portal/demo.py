@@ -70,6 +70,9 @@ def seed() -> list[tuple[str, str, str]]:
     from registry.monitoring.demo import seed_monitoring
 
     seed_monitoring(users)
+    from registry.releases.demo import seed_releases
+
+    seed_releases(users)
     return [
         (username, password, ", ".join(str(r) for r in roles))
         for username, password, _, _, roles in DEMO_PEOPLE

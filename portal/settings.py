@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "registry.experiments",
     "registry.evaluation",
     "registry.monitoring",
+    "registry.releases",
     "feedback",
 ]
 
@@ -343,3 +344,18 @@ HANDOFF_DRIFT_EXACT_ROWS = envint("HANDOFF_DRIFT_EXACT_ROWS", 2_000_000)
 HANDOFF_WEBHOOK_SECRET = os.environ.get("HANDOFF_WEBHOOK_SECRET", "")
 HANDOFF_WEBHOOK_TIMEOUT_SECONDS = envint("HANDOFF_WEBHOOK_TIMEOUT_SECONDS", 5)
 HANDOFF_WEBHOOK_ALLOW_PRIVATE = envbool("HANDOFF_WEBHOOK_ALLOW_PRIVATE", False)
+
+# Email (release approvals): printed to the console unless an SMTP host is set.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = envint("EMAIL_PORT", 587)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "handoff@localhost")
+# The portal's address as people reach it, for links in emails and webhook payloads.
+HANDOFF_BASE_URL = os.environ.get("HANDOFF_BASE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -45,6 +45,7 @@ urlpatterns = [
     path(API_PREFIX, include("registry.evaluation.api.evaluation_urls")),
     path(API_PREFIX, include("registry.evaluation.api.gate_urls")),
     path(API_PREFIX, include("registry.monitoring.api.urls")),
+    path(API_PREFIX, include("registry.releases.api.urls")),
     path("models/", include("registry.urls")),
     path("models/", include("registry.experiments.reproduce_urls")),
     path("models/", include("registry.evaluation.urls")),
@@ -57,5 +58,5 @@ urlpatterns = [
     path("notifications/", include("portal.notifications.urls")),
     path("feedback/", include("feedback.analysis_urls")),
     path("feedback/", include("feedback.urls")),
-    *[path(f"{name}/", views.section, {"name": name}, name=name) for name in views.SECTIONS],
+    path("releases/", include("registry.releases.urls")),
 ]

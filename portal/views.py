@@ -92,15 +92,3 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     revoke_token(token=token, actor=signed_in(request))
     messages.success(request, f"Token “{token.name}” revoked.")
     return redirect("tokens")
-
-
-SECTIONS = {
-    "releases": ("Releases", "Release requests, evaluation gates and approvals."),
-}
-
-
-@require_GET
-def section(request: HttpRequest, name: str) -> HttpResponse:
-    """A section of the portal that has no pages of its own yet."""
-    title, summary = SECTIONS[name]
-    return render(request, "portal/section.html", {"title": title, "summary": summary})

@@ -60,4 +60,5 @@ _VERBS: dict[str, str] = {
     Scope.PREDICTIONS: "log predictions or outcomes",
     Scope.FEEDBACK: "send feedback",
     Scope.READ: "read predictions and feedback",
+    Scope.DEPLOYMENTS: "report deployments",
 }

@@ -35,6 +35,7 @@ from registry.onnx_inspect import (
     looks_like_onnx,
 )
 from registry.permissions import require_edit
+from registry.services.release_hooks import dismiss_release_approvals
 from registry.services.storage import delete_files_on_commit
 
 SNIFF_BYTES = 16
@@ -130,6 +131,7 @@ def _save_row(
         before=replaced,
         after={"sha256": digest, "size": size, "original_name": artifact.original_name},
     )
+    dismiss_release_approvals(actor, version, "artifact")
     return artifact, replaced_name
 
 

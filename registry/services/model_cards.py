@@ -37,6 +37,7 @@ from portal.services.audit import record_event
 from portal.text import find_unstorable, unstorable_char
 from registry.models import CARD_METADATA_FIELDS, CARD_SECTIONS, ModelCard
 from registry.permissions import require_edit
+from registry.services.release_hooks import dismiss_release_approvals
 
 MAX_SECTION_CHARS = 50_000
 MAX_LIST_ITEMS = 50
@@ -94,6 +95,7 @@ def update_card(
     locked.save(update_fields=[*changed, "html", "updated_by", "updated_at", *revision])
     card.html, card.updated_by, card.updated_at = locked.html, actor, locked.updated_at
     record_event(actor=actor, verb="card.updated", target=locked, after={"fields": changed})
+    dismiss_release_approvals(actor, locked.version, "card")
     return card
 
 

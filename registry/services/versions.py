@@ -28,6 +28,7 @@ from registry.permissions import require_edit
 from registry.semver import parse_semver, semver_sort_key
 from registry.services.artifacts import check_onnx_head, store_artifact
 from registry.services.contracts import ContractChange, check_contract, diff_contracts
+from registry.services.release_hooks import dismiss_release_approvals
 from registry.services.storage import delete_files_on_commit
 
 MAX_VERSION_LENGTH = 64  # the width of ModelVersion.version
@@ -283,6 +284,7 @@ def update_contract(
         before=before,
         after={"input_schema": input_schema, "output_schema": output_schema},
     )
+    dismiss_release_approvals(actor, version, "contract")
     return version
 
 

@@ -62,7 +62,7 @@ def test_api_errors_have_one_shape(client_for, alice: object) -> None:
     assert response.json() == {"errors": {"detail": ['Method "POST" not allowed.']}}
 
 
-def test_sections_not_built_yet_say_so(client_for, alice: object) -> None:
+def test_every_nav_link_answers_with_a_page(client_for, alice: object) -> None:
     """Every nav link answers with a page, not a 404."""
     for path in ("/experiments/", "/backlog/", "/feedback/", "/releases/"):
         assert client_for(alice).get(path).status_code == 200

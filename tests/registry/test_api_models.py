@@ -233,5 +233,6 @@ def test_path_parameters_name_the_same_thing_the_same_way(api_for, alice) -> Non
         *("experiment_id", "run_id", "key", "end_user"),
         *("dataset_name", "dataset_version", "evaluation_id", "gate_id", "team_name"),
         "report_id",
+        *("release_id", "environment_name", "webhook_id", "delivery_id"),
     }
     assert "/api/v1/models/{model_name}/compare/" in paths

@@ -115,9 +115,15 @@ def test_complete_and_incomplete_cards(demo: Any) -> None:
         assert card.languages == ["en"]
 
 
-def test_only_the_first_versions_are_candidates(demo: Any) -> None:
+def test_versions_stand_where_their_releases_left_them(demo: Any) -> None:
     statuses = {str(v): v.status for v in ModelVersion.objects.select_related("model")}
 
-    assert statuses["breast-cancer-screening 1.1.0"] == "candidate"
+    # In staging, and a canary in production that has not taken over yet.
+    assert statuses["breast-cancer-screening 1.1.0"] == "staging"
+    assert statuses["breast-cancer-screening 1.0.0"] == "production"
     assert statuses["breast-cancer-screening 2.0.0"] == "draft"
-    assert statuses["search-ranker 1.0.0"] == "draft"
+    # Rolled back from production.
+    assert statuses["wine-cultivar 1.1.0"] == "archived"
+    assert statuses["wine-cultivar 1.0.0"] == "production"
+    # Its release to staging waits for an approver.
+    assert statuses["search-ranker 1.0.0"] == "candidate"
