@@ -138,6 +138,8 @@ def seed_releases(users: dict[str, Any]) -> None:
         canary_steps=[10, 50, 100],
     )
 
+    _canary_baseline(version(breast, "1.0.0"), now)
+
     # Search ranker: rejected, withdrawn, in staging, deploying to production; 1.0.0 waits.
     rejected = _request(dmitri, version(ranker, "0.9.0"), staging, at=now - timedelta(days=7))
     with _at(now - timedelta(days=6, hours=20)):
@@ -297,3 +299,38 @@ def _runbooks(
                 failures=failures,
             )
             save_runbook(actor=author, model=model, body=body)
+
+
+def _canary_baseline(running: ModelVersion, now: datetime) -> None:
+    """The screening requests 1.0.0 still serves beside the canary (the monitoring demo logs
+    1.1.0's share), so the release page compares the two on the same days."""
+    import numpy as np
+    from sklearn.datasets import load_breast_cancer
+
+    from feedback.models import ApiKey
+    from feedback.services.access import Caller
+    from feedback.services.predictions import log_predictions
+    from registry.demo.common import SEED, _snake
+    from registry.monitoring.demo import SERVER_KEY, _record
+
+    key = ApiKey.objects.filter(name=SERVER_KEY, model=None).first()
+    if key is None:
+        return
+    data = load_breast_cancer()
+    names = [_snake(n) for n in data.feature_names]
+    truth = (data.target == 0).astype(int)
+    rng = np.random.default_rng(SEED + 900)
+    today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    for days_ago in (2, 1):  # whole days, as the monitoring demo logs 1.1.0's share
+        day = today - timedelta(days=days_ago)
+        picked = rng.integers(0, len(truth), BASELINE_PER_DAY)
+        values = data.data[picked] * np.exp(rng.normal(0.0, 0.03, (len(picked), len(names))))
+        records = [
+            _record(running, day, 60 + days_ago, i, names, values[i], int(truth[p]), rng)
+            for i, p in enumerate(picked)
+        ]
+        with _at(day + timedelta(hours=23, minutes=50)):
+            log_predictions(caller=Caller(key=key), records=records, now=timezone.now())
+
+
+BASELINE_PER_DAY = 240  # 1.0.0's 90 % of a day's screening requests during the canary
