@@ -22,7 +22,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import exceptions, generics, mixins, status, viewsets
+from rest_framework import exceptions, generics, mixins, serializers, status, viewsets
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -301,17 +301,16 @@ class ReleaseViewSet(
         return self.get_paginated_response(data)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        body = s.ReleaseCreateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        values = dict(body.validated_data)
+        values = _valid(s.ReleaseCreateSerializer, request)
+        model = values.pop("model")
         version = (
             ModelVersion.objects.select_related("model__team")
-            .filter(model__name=values.pop("model"), version=values["version"])
+            .filter(model__name=model, version=values["version"])
             .first()
         )
         if version is None:
             raise exceptions.ValidationError(
-                {"version": [f"No version {values['version']} of {body.validated_data['model']}."]}
+                {"version": [f"No version {values['version']} of {model}."]}
             )
         values.pop("version")
         name = values.pop("environment")
@@ -345,13 +344,12 @@ class ReleaseViewSet(
 
     def _decide(self, request: Request, decision: str) -> Response:
         release = self.get_object()
-        body = s.CommentSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        body = _valid(s.CommentSerializer, request)
         decide(
             actor=person(request),
             release=release,
             decision=decision,
-            comment=body.validated_data["comment"],
+            comment=body["comment"],
         )
         return self._detail(release)
 
@@ -364,9 +362,8 @@ class ReleaseViewSet(
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, **kwargs: Any) -> Response:
         release = self.get_object()
-        body = s.ReasonSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        cancel_release(actor=person(request), release=release, reason=body.validated_data["reason"])
+        body = _valid(s.ReasonSerializer, request)
+        cancel_release(actor=person(request), release=release, reason=body["reason"])
         return self._detail(release)
 
     @extend_schema(
@@ -384,12 +381,11 @@ class ReleaseViewSet(
     @action(detail=True, methods=["post"])
     def promote(self, request: Request, **kwargs: Any) -> Response:
         release = self.get_object()
-        body = s.PromoteSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        body = _valid(s.PromoteSerializer, request)
         promote(
             actor=person(request),
             release=release,
-            override_reason=body.validated_data["override_reason"],
+            override_reason=body["override_reason"],
         )
         return self._detail(release)
 
@@ -402,9 +398,8 @@ class ReleaseViewSet(
     @action(detail=True, methods=["post"])
     def rollback(self, request: Request, **kwargs: Any) -> Response:
         release = self.get_object()
-        body = s.ReasonSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        roll_back(actor=person(request), release=release, reason=body.validated_data["reason"])
+        body = _valid(s.ReasonSerializer, request)
+        roll_back(actor=person(request), release=release, reason=body["reason"])
         return self._detail(release)
 
     @extend_schema(
@@ -434,12 +429,11 @@ class ReleaseViewSet(
         key = request.auth if isinstance(request.auth, ApiKey) else None
         if key is not None:
             require_key_may_deploy(key, release.version.model)
-        body = s.DeploymentStatusSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        move = DEPLOYMENT_MOVES[body.validated_data["status"]]
+        body = _valid(s.DeploymentStatusSerializer, request)
+        move = DEPLOYMENT_MOVES[body["status"]]
         # A key is the pipeline, not a person: the services record it as no actor.
         actor = None if key is not None else person(request)
-        move(actor=actor, release=release, message=body.validated_data["message"])
+        move(actor=actor, release=release, message=body["message"])
         return self._detail(release)
 
 
@@ -471,9 +465,7 @@ class ReleaseWebhookViewSet(
         return webhooks.visible_webhooks(person(self.request))
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        body = s.ReleaseWebhookCreateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        values = dict(body.validated_data)
+        values = _valid(s.ReleaseWebhookCreateSerializer, request)
         team = environment = None
         if values["team"] is not None:
             team = Team.objects.filter(slug=values["team"]).first()
@@ -529,3 +521,10 @@ class WebhookDeliveryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Webh
         queued = webhooks.resend_delivery(actor=person(request), delivery=delivery)
         data = self.get_serializer(WebhookDelivery.objects.get(pk=queued.pk)).data
         return Response(data, status=status.HTTP_202_ACCEPTED)
+
+
+def _valid(serializer: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    """The request's body as ``serializer`` validates it; a 400 naming each field if not."""
+    body = serializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    return dict(body.validated_data)
