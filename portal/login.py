@@ -41,6 +41,18 @@ def _failure_key(request: HttpRequest | None, username: str) -> str:
     return f"login-failures:{digest}"
 
 
+def throttled(request: HttpRequest | None, username: str) -> bool:
+    """Too many recent failures for this address and username: refuse before checking."""
+    return cache.get(_failure_key(request, username), 0) >= settings.LOGIN_FAILURE_LIMIT
+
+
+def note_failure(request: HttpRequest | None, username: str) -> None:
+    key = _failure_key(request, username)
+    cache.add(key, 0, timeout=settings.LOGIN_FAILURE_WINDOW)
+    cache.incr(key)
+    logger.warning("failed login for %r", username)
+
+
 class ThrottledAuthenticationForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
@@ -49,16 +61,13 @@ class ThrottledAuthenticationForm(AuthenticationForm):
 
     def clean(self) -> dict[str, Any]:
         username = self.cleaned_data.get("username") or ""
-        key = _failure_key(self.request, username)
-        if cache.get(key, 0) >= settings.LOGIN_FAILURE_LIMIT:
+        if throttled(self.request, username):
             logger.warning("login throttled for %r", username)
             raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
         try:
             return super().clean()
         except forms.ValidationError:
-            cache.add(key, 0, timeout=settings.LOGIN_FAILURE_WINDOW)
-            cache.incr(key)
-            logger.warning("failed login for %r", username)
+            note_failure(self.request, username)
             raise
 
 

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "registry.evaluation",
     "registry.monitoring",
     "registry.releases",
+    "registry.mlflow_api",
     "feedback",
 ]
 

@@ -41,6 +41,7 @@ urlpatterns = [
     path(API_PREFIX, include("portal.backlog.api.urls")),
     path(API_PREFIX, include("registry.experiments.api.urls")),
     path(API_PREFIX, include("feedback.api.urls")),
+    path("", include("registry.mlflow_api.urls")),
     path(API_PREFIX, include("registry.evaluation.api.dataset_urls")),
     path(API_PREFIX, include("registry.evaluation.api.evaluation_urls")),
     path(API_PREFIX, include("registry.evaluation.api.gate_urls")),

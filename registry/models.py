@@ -283,3 +283,42 @@ class Artifact(Job):
     @property
     def tone(self) -> str:
         return "bad" if self.status == ArtifactStatus.INVALID else super().tone
+
+
+class ModelAlias(models.Model):
+    """A free name for one version of a model (``champion``), set by the team, e.g. from MLflow.
+
+    Environment names are not aliases: what runs in an environment moves only by a release.
+    """
+
+    model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=100)
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="aliases")
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    set_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["model", "name"], name="one_version_per_alias")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model.name}@{self.name}"
+
+
+class VersionTag(models.Model):
+    """A key and value a client attached to a version (MLflow's model-version tags)."""
+
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="tags")
+    key = models.CharField(max_length=250)
+    value = models.CharField(max_length=5000)
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "key"], name="one_value_per_version_tag")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value}"

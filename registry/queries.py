@@ -31,7 +31,7 @@ from portal.models import AuditEvent, Team
 from portal.people import Person
 from registry.choices import VersionStatus
 from registry.lookups import AnyOf
-from registry.models import Artifact, ModelCard, ModelVersion, RegisteredModel, Tag
+from registry.models import Artifact, ModelAlias, ModelCard, ModelVersion, RegisteredModel, Tag
 from registry.monitoring.queries import drift_state_value, monitored_value
 
 ACTIVITY_LIMIT = 20
@@ -181,6 +181,7 @@ class ModelPage:
     previous: ModelVersion | None  # the version just below ``selected``, likewise
     version_page: Page[ModelVersion]  # the versions table
     tags: list[Tag]
+    aliases: list[ModelAlias]  # with their versions
     activity: list[AuditEvent]
     activity_entries: list[Entry]  # ``activity`` as sentences, each linked to its page
     open_items: list[BacklogItem]  # open backlog items about the model or its versions
@@ -237,6 +238,7 @@ def model_page(model: RegisteredModel, *, version: str | None, page: str | None)
         previous=shown.get(previous.pk) if previous else None,
         version_page=Page(_table_rows(model, listed.object_list), listed.number, paginator),
         tags=list(model.tags.all()),
+        aliases=list(model.aliases.select_related("version")),
         activity=activity,
         activity_entries=activity_entries(model, versions, activity),
         open_items=open_items(model, versions),

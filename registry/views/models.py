@@ -122,6 +122,7 @@ def model_detail(request: HtmxHttpRequest, name: str, version: str | None = None
     context: dict[str, Any] = {
         "model": model,
         "tags": read.tags,
+        "aliases": read.aliases,
         "versions": read.versions,
         "version_page": read.version_page,
         "version_rows": read.version_rows,

@@ -330,7 +330,7 @@ def test_the_model_page_hides_edit_buttons_from_non_members(
 # creator, artifact), the versions table's page, tags, activity, the open backlog items about
 # the model or its versions, the editor's teams and roles; the gate verdict (rules with
 # their latest results); what runs where (the model's current deployments, one query)
-DETAIL_QUERIES = 17  # with the bell and the open items
+DETAIL_QUERIES = 18  # with the bell, the open items and the aliases
 
 
 def test_the_model_page_runs_the_same_queries_for_3_or_30_versions(

@@ -53,22 +53,29 @@ def promote_run(
     target = _target(locked, model)
     _refuse_unfinished(locked)
     new = create_version(actor=actor, model=target, version=version, notes=_notes(locked, notes))
-    Promotion.objects.create(run=locked, version=new, promoted_by=actor)
-    summaries = list(MetricSummary.objects.filter(run=locked).order_by("key"))
-    params = list(Param.objects.filter(run=locked).order_by("key").values_list("key", "value"))
-    tables = card_tables(locked, summaries, params)
-    update_card(actor=actor, card=new.card, sections=tables.sections())
+    return link_run(actor=actor, run=locked, version=new)
+
+
+@transaction.atomic
+def link_run(*, actor: Person, run: Run, version: ModelVersion) -> ModelVersion:
+    """Record that ``version`` came from ``run`` and write the run's metrics and params into
+    its card: a promotion, or a client registering a version from the run it logged."""
+    Promotion.objects.create(run=run, version=version, promoted_by=actor)
+    summaries = list(MetricSummary.objects.filter(run=run).order_by("key"))
+    params = list(Param.objects.filter(run=run).order_by("key").values_list("key", "value"))
+    tables = card_tables(run, summaries, params)
+    update_card(actor=actor, card=version.card, sections=tables.sections())
     record_event(
         actor=actor,
         verb="run.promoted",
-        target=new,
+        target=version,
         after={
-            "run": locked.pk,
+            "run": run.pk,
             "params": len(params),
             "metrics": {s.key: s.last for s in summaries},
         },
     )
-    return new
+    return version
 
 
 def check_promotion(*, run: Run, version: str | None, model: RegisteredModel | None) -> None:

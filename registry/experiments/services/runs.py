@@ -120,6 +120,32 @@ def end_run(
 
 
 @transaction.atomic
+def rename_run(*, actor: Person, run: Run, name: str, tag: str = "") -> Run:
+    """Rename the run; with ``tag``, keep a tag of that key (a client's run-name tag) in step."""
+    require_log(actor, run.experiment.team)
+    name = name.strip()[:200]
+    before = run.name
+    Run.objects.filter(pk=run.pk).update(name=name)
+    if tag:
+        RunTag.objects.update_or_create(run=run, key=tag, defaults={"value": name})
+    record_event(
+        actor=actor, verb="run.renamed", target=run, before={"name": before}, after={"name": name}
+    )
+    run.name = name
+    return run
+
+
+@transaction.atomic
+def delete_tag(*, actor: Person, run: Run, key: str) -> bool:
+    """Remove the run's tag ``key``; False when it had none."""
+    require_log(actor, run.experiment.team)
+    deleted, _ = RunTag.objects.filter(run=run, key=key).delete()
+    if deleted:
+        record_event(actor=actor, verb="run.untagged", target=run, before={"key": key})
+    return bool(deleted)
+
+
+@transaction.atomic
 def log_batch(
     *,
     actor: Person,
