@@ -61,6 +61,9 @@ def seed() -> list[tuple[str, str, str]]:
     from registry.experiments.demo import seed_experiments
 
     seed_experiments(users)
+    from registry.mlflow_api.demo import seed_mlflow
+
+    seed_mlflow(users)
     from feedback.demo import seed_feedback
 
     seed_feedback(users)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -38,7 +39,9 @@ def check_alias(model: RegisteredModel, version: ModelVersion, name: str) -> Non
         raise ValidationError({"alias": f"{name!r} reads as a version number; choose a word."})
     protected = RELEASE_WORDS | set(Environment.objects.values_list("name", flat=True))
     if name.lower() in {word.lower() for word in protected}:
-        url = reverse("releases:request", args=[model.name, version.version])
+        url = settings.HANDOFF_BASE_URL + reverse(
+            "releases:request", args=[model.name, version.version]
+        )
         raise ProtectedAlias(
             f"{name!r} is an environment: a version reaches it only through an approved "
             f"release. Request one at {url}"

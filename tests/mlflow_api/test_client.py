@@ -55,13 +55,14 @@ def test_a_data_scientists_mlflow_code_lands_in_handoff(
         mlflow_env.log_metrics({"acc": 0.93, "f1": 0.91}, step=5)
         mlflow_env.set_tag("stage", "sweep")
         onnx_model, features, predicted = _onnx_model()
-        mlflow.onnx.log_model(
+        logged = mlflow.onnx.log_model(
             onnx_model,
             name="model",
-            registered_model_name="churn-risk",
             signature=infer_signature(features, predicted),
             pip_requirements=["onnx"],
         )
+        registered = mlflow_env.register_model(logged.model_uri, "churn-risk")
+        assert registered.version == "1"
     with mlflow_env.start_run(run_name="wider") as second:
         mlflow_env.log_params({"C": "10.0", "penalty": "l2", "solver": "lbfgs"})
         mlflow_env.log_metrics({"acc": 0.88, "f1": 0.85}, step=5)
@@ -137,6 +138,8 @@ def test_an_onnx_file_logged_as_an_artifact_registers_with_the_semver_it_names(
         ("exported/classifier.onnx", path.stat().st_size)
     ]
     client.create_registered_model("iris", tags={"handoff.team": "risk-modelling"})
+    # A bare file is not an MLflow model, so register_model would refuse it: the client's
+    # create_model_version takes any source.
     created = client.create_model_version(
         "iris",
         f"runs:/{run.info.run_id}/exported/classifier.onnx",

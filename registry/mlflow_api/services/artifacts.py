@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
@@ -68,14 +69,15 @@ def place(path: str) -> Place:
     and ObjectDoesNotExist when the run or model is not there."""
     if len(path) > MAX_PATH:
         raise ValidationError({"path": f"An artifact path is at most {MAX_PATH} characters."})
-    if path.startswith("/") or re.match(r"[A-Za-z]:", path):
+    decoded = _decoded(path)
+    if any(text.startswith("/") or re.match(r"[A-Za-z]:", text) for text in (path, decoded)):
         raise ValidationError({"path": "An artifact path is relative, never absolute."})
     parts = path.rstrip("/").split("/") if path.rstrip("/") else []
     if len(parts) < 3:
         raise ValidationError(
             {"path": "Expected <experiment>/<run>/artifacts/... or <experiment>/models/<id>/..."}
         )
-    for part in parts:
+    for part in parts + decoded.rstrip("/").split("/"):
         if part in (".", "..") or not _SEGMENT.fullmatch(part):
             raise ValidationError(
                 {
@@ -99,6 +101,17 @@ def place(path: str) -> Place:
     ):
         raise ObjectDoesNotExist(f"Run {parts[1]!r} not found in experiment {experiment.pk}.")
     return Place(experiment, parts[1], "/".join(parts[3:]))
+
+
+def _decoded(path: str) -> str:
+    """``path`` percent-decoded until it stops changing, so ``%2e%2e`` or ``%252e%252e``
+    cannot pass as a name and become ``..`` in a later decoding, as MLflow's server checks."""
+    for _ in range(10):
+        decoded = unquote(path)
+        if decoded == path:
+            break
+        path = decoded
+    return path
 
 
 def _experiment(text: str) -> Experiment:

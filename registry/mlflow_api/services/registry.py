@@ -24,7 +24,13 @@ from registry.experiments.services.promotion import link_run
 from registry.mlflow_api.models import LoggedModel, VersionSource
 from registry.mlflow_api.services import artifacts
 from registry.mlflow_api.services.teams import TEAM_TAG, team_for
-from registry.mlflow_api.signature import SignatureError, contract, onnx_file, read_mlmodel
+from registry.mlflow_api.signature import (
+    MAX_MLMODEL_BYTES,
+    SignatureError,
+    contract,
+    onnx_file,
+    read_mlmodel,
+)
 from registry.models import ModelVersion, RegisteredModel
 from registry.services import models as model_services
 from registry.services.artifacts import store_artifact
@@ -32,6 +38,7 @@ from registry.services.version_tags import set_version_tag
 from registry.services.versions import create_version, update_notes
 
 SEMVER_TAG = "handoff.semver"
+MAX_MLMODEL_READ = MAX_MLMODEL_BYTES + 1  # one byte over, so read_mlmodel sees it is too big
 MAX_SUMMARY = RegisteredModel._meta.get_field("summary").max_length or 300
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
 
@@ -165,9 +172,6 @@ def _model_files(where: artifacts.Place | None) -> tuple[dict | None, str | None
         return mlmodel, named
     found = sorted(path for path in artifacts.walk(where) if path.endswith(".onnx"))
     return mlmodel, found[0] if found else None
-
-
-MAX_MLMODEL_READ = 1024 * 1024 + 1
 
 
 def _under(where: artifacts.Place, relative: str) -> artifacts.Place:
