@@ -8,3 +8,6 @@ class PortalConfig(AppConfig):
     def ready(self) -> None:
         # Registers the OpenAPI extension for personal tokens with drf-spectacular.
         from portal.api import schema  # noqa: F401
+
+        # Counts and times every Celery task (the signals fire in workers and eager runs).
+        from portal.metrics import tasks  # noqa: F401

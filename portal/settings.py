@@ -1,5 +1,6 @@
 """Handoff settings: one file, every value from the environment with a safe local default."""
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -73,6 +74,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.metrics.middleware.RequestMetricsMiddleware",
     "portal.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -195,17 +197,23 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 
-# Security headers. TLS terminates at the proxy in front of gunicorn.
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if not DEBUG else None
+# Security headers. TLS terminates at the proxy in front of gunicorn, which names the original
+# scheme in this header (META key); empty trusts no header (gunicorn serving TLS itself).
+_proxy_ssl_header = os.environ.get(
+    "DJANGO_SECURE_PROXY_SSL_HEADER", "" if DEBUG else "HTTP_X_FORWARDED_PROTO"
+).strip()
+SECURE_PROXY_SSL_HEADER = (_proxy_ssl_header, "https") if _proxy_ssl_header else None
 SECURE_SSL_REDIRECT = envbool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 # Database sessions that refuse cookie values Django never issued (portal/sessions.py).
 SESSION_ENGINE = "portal.sessions"
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
-SECURE_HSTS_SECONDS = envint("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 3600)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
-SECURE_HSTS_PRELOAD = envbool("DJANGO_SECURE_HSTS_PRELOAD", False)
+# A year, with subdomains and preload: what `check --deploy` asks for. A domain whose
+# subdomains are not all HTTPS-only switches the last two off (README, Configuration).
+SECURE_HSTS_SECONDS = envint("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = envbool("DJANGO_SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -238,6 +246,8 @@ REST_FRAMEWORK = {
         "user": "600/min",
         # Production services log in batches; the budget counts requests, not records.
         "apikey": os.environ.get("HANDOFF_API_KEY_RATE", "6000/min"),
+        # The MLflow API (registry.mlflow_api): training loops log many small batches.
+        "mlflow": os.environ.get("HANDOFF_MLFLOW_RATE", "6000/min"),
     },
     "DEFAULT_THROTTLE_CLASSES": ["portal.api.throttling.PersonRateThrottle"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -315,11 +325,28 @@ HANDOFF_PREDICTION_RETENTION_DAYS = envint("HANDOFF_PREDICTION_RETENTION_DAYS", 
 if HANDOFF_PREDICTION_RETENTION_DAYS < 1:
     raise ImproperlyConfigured("HANDOFF_PREDICTION_RETENTION_DAYS must be 1 or more.")
 
+# Every line names its request ("-" when none) and, in JSON, its Celery task; workers and beat
+# log through this too (portal/log_format.py, portal/task_context.py). json: one object a line.
+HANDOFF_LOG_FORMAT = os.environ.get("HANDOFF_LOG_FORMAT", "plain").strip().lower() or "plain"
+if HANDOFF_LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(
+        f"HANDOFF_LOG_FORMAT must be plain or json, got {HANDOFF_LOG_FORMAT!r}"
+    )
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_context": {"()": "portal.log_format.RequestContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "portal.log_format.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": HANDOFF_LOG_FORMAT,
+            "filters": ["request_context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("HANDOFF_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
@@ -360,3 +387,11 @@ EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "handoff@localhost")
 # The portal's address as people reach it, for links in emails and webhook payloads.
 HANDOFF_BASE_URL = os.environ.get("HANDOFF_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Prometheus metrics at /metrics (portal.metrics): for a scraper sending
+# "Authorization: Bearer <HANDOFF_METRICS_TOKEN>", or from these networks; anyone else gets 404.
+HANDOFF_METRICS_TOKEN = os.environ.get("HANDOFF_METRICS_TOKEN", "")
+HANDOFF_METRICS_NETWORKS = [
+    ipaddress.ip_network(network)
+    for network in envlist("HANDOFF_METRICS_NETWORKS", "127.0.0.0/8,::1/128")
+]

@@ -10,6 +10,8 @@ from drf_spectacular.views import (
 
 from portal import views
 from portal.login import LoginView
+from portal.metrics import views as metrics_views
+from portal.system import views as system_views
 
 API_PREFIX = "api/v1/"
 handler403 = "portal.errors.forbidden"
@@ -18,6 +20,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("metrics", metrics_views.metrics, name="metrics"),
+    path("system/", system_views.system, name="system"),
+    path("system/jobs/<str:kind>/<int:pk>/retry/", system_views.retry, name="system-retry"),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/tokens/", views.tokens, name="tokens"),

@@ -20,6 +20,7 @@ from feedback.models import Feedback, FeedbackKind, FeedbackSource, PredictionKe
 from feedback.records import Models, Reject, checked, json_text, number, text, unknown_fields
 from feedback.records import Outcome as BatchOutcome
 from feedback.services.access import Caller
+from portal.metrics.instruments import count_ingested
 from portal.people import Person
 from portal.services.audit import record_event
 
@@ -56,6 +57,7 @@ def give_feedback(
     good = [given for _, given in checked(records, lambda raw: _given(raw, models), result)]
     result.accepted = _store(good, caller, now, source)
     result.duplicates = len(good) - result.accepted
+    count_ingested("feedback", result)
     return result
 
 

@@ -15,6 +15,7 @@ from feedback.models import Outcome, PredictionKey, Scope
 from feedback.records import Models, Reject, checked, moment, text, unknown_fields
 from feedback.records import Outcome as BatchOutcome
 from feedback.services.access import Caller
+from portal.metrics.instruments import count_ingested
 
 FIELDS = frozenset({"prediction_id", "model", "name", "value", "timestamp"})
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
@@ -41,6 +42,7 @@ def report_outcomes(*, caller: Caller, records: Sequence[Any], now: datetime) ->
     good = [r for _, r in checked(records, lambda raw: _reported(raw, models, now), result)]
     result.accepted = _store(good, caller)
     result.duplicates = len(good) - result.accepted
+    count_ingested("outcomes", result)
     return result
 
 

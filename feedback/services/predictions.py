@@ -31,6 +31,7 @@ from feedback.records import (
 from feedback.records import Outcome as BatchOutcome
 from feedback.services.access import Caller
 from feedback.services.prediction_store import Row, RowStore
+from portal.metrics.instruments import count_ingested
 from registry.quick_schema import quick_validator
 from registry.schemas import validator_for
 
@@ -101,6 +102,7 @@ def log_predictions(*, caller: Caller, records: Sequence[Any], now: datetime) ->
     result.rejected.sort()
     result.accepted = store.stored
     result.duplicates += len(seen) - store.stored
+    count_ingested("predictions", result)
     return result
 
 

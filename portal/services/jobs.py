@@ -268,6 +268,27 @@ def _gave_up(job: Job, reason: str) -> str:
     return f"{reason} {job.retry_hint}".strip()
 
 
+def retry_job(*, job: J, actor: Any) -> J:
+    """Run a failed job again from the start, as a fresh queued run started by ``actor``.
+
+    The caller checks that ``actor`` may (the System page: staff only).
+    """
+    with transaction.atomic():
+        locked = _lock(job)
+        if locked.phase != JobStatus.FAILED:
+            raise ValidationError(
+                f"Only a failed job is retried; this one is {locked.get_status_display()}."
+            )
+        error = locked.error
+        reset_job(locked, actor=actor)
+        locked.save()
+        record_event(
+            actor=actor, verb=locked.audit_verb("retried"), target=locked, before={"error": error}
+        )
+        enqueue_job(locked)
+    return locked
+
+
 # Cancelling ---------------------------------------------------------------------------
 
 

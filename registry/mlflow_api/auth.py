@@ -30,6 +30,7 @@ from registry.mlflow_api.errors import MlflowError
 class Caller:
     person: Person | None  # None for a scoped API key
     may_write: bool
+    key_id: int | None = None  # the scoped API key's, for its own rate budget
 
     def writer(self) -> Person:
         """The person a write acts for; PERMISSION_DENIED for a read-only caller."""
@@ -71,7 +72,7 @@ def _bearer(secret: str) -> Caller:
     key = keys.active_key(secret)
     if key is not None and Scope.READ in key.scopes:
         keys.note_use(key, now)
-        return Caller(None, False)
+        return Caller(None, False, key.pk)
     raise MlflowError("UNAUTHENTICATED", "Invalid or revoked token.")
 
 

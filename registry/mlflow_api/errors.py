@@ -31,15 +31,17 @@ STATUS = {
 
 
 class MlflowError(Exception):
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, *, retry_after: int | None = None) -> None:
         super().__init__(message)
-        self.code, self.message = code, message
+        self.code, self.message, self.retry_after = code, message, retry_after
 
     def response(self) -> JsonResponse:
         body = {"error_code": self.code, "message": self.message}
         response = JsonResponse(body, status=STATUS.get(self.code, 400))
         if self.code == "UNAUTHENTICATED":
             response["WWW-Authenticate"] = 'Bearer realm="handoff", Basic realm="handoff"'
+        if self.retry_after is not None:
+            response["Retry-After"] = str(self.retry_after)
         return response
 
 

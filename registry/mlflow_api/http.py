@@ -22,6 +22,7 @@ from django.http import HttpRequest, JsonResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
+from portal.api.throttling import WindowRateThrottle
 from registry.mlflow_api.auth import Caller, caller
 from registry.mlflow_api.errors import MlflowError, as_mlflow, invalid
 
@@ -103,6 +104,7 @@ def endpoint(*methods: str, body: bool = True) -> Callable[[View], Callable[...,
                         f"{request.method} is not allowed here; use {' or '.join(methods)}.",
                     )
                 who = caller(request)
+                _throttle(request, who)
                 fields = _fields(request) if body else dict(request.GET.items())
                 answer = view(Call(request, who, fields), *args, **kwargs)
             except Exception as exc:
@@ -117,6 +119,29 @@ def endpoint(*methods: str, body: bool = True) -> Callable[[View], Callable[...,
         return handle
 
     return wrap
+
+
+class MlflowRateThrottle(WindowRateThrottle):
+    """Each caller's budget on the MLflow API (``mlflow`` in DRF's rates): training loops
+    log often, so it is its own, apart from the native API's."""
+
+    scope = "mlflow"
+
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        return self.cache_format % {"scope": self.scope, "ident": request.handoff_caller}
+
+
+def _throttle(request: HttpRequest, who: Caller) -> None:
+    person = who.person
+    request.handoff_caller = f"user-{person.pk}" if person else f"key-{who.key_id}"  # type: ignore[attr-defined]
+    throttle = MlflowRateThrottle()
+    if not throttle.allow_request(request, None):  # type: ignore[arg-type]
+        wait = int(throttle.wait() or 1) + 1
+        raise MlflowError(
+            "REQUEST_LIMIT_EXCEEDED",
+            f"Too many requests: try again in {wait} seconds.",
+            retry_after=wait,
+        )
 
 
 def _fields(request: HttpRequest) -> dict[str, Any]:

@@ -259,3 +259,18 @@ def test_environment_names_are_not_aliases(
         == 200
     )
     assert ModelAlias.objects.get().version == version
+
+
+def test_a_caller_over_the_rate_is_told_to_wait(
+    http: Client, alice: Any, bearer: Any, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from registry.mlflow_api.http import MlflowRateThrottle
+
+    monkeypatch.setattr(MlflowRateThrottle, "THROTTLE_RATES", {"mlflow": "3/min"})
+    auth = bearer(alice)
+    for _ in range(3):
+        assert http.get(f"{M}/runs/get", {"run_id": run.pk}, **auth).status_code == 200
+    refused = http.get(f"{M}/runs/get", {"run_id": run.pk}, **auth)
+    assert refused.status_code == 429
+    assert refused.json()["error_code"] == "REQUEST_LIMIT_EXCEEDED"
+    assert int(refused["Retry-After"]) >= 1

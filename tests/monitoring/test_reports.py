@@ -52,13 +52,20 @@ def test_a_window_like_the_reference_does_not_drift(alice, version, dataset, log
     assert tests["age"] == "wasserstein" and tests["region"] == "jensenshannon"
 
 
-def test_shifted_features_drift_and_raise_one_alert(alice, bob, version, dataset, log_window):
+def test_shifted_features_drift_and_raise_one_alert(
+    alice, bob, version, dataset, log_window, django_capture_on_commit_callbacks
+):
+    from prometheus_client import REGISTRY
+
     from portal.backlog.choices import Kind
     from portal.notifications.models import Notification
 
+    alerts = REGISTRY.get_sample_value("handoff_drift_alerts_total") or 0.0
     config = _config(alice, version, dataset(), drift_share=0.4)
     log_window(version, by=alice, shift=0.5)
-    report = _report(alice, config)
+    with django_capture_on_commit_callbacks(execute=True):
+        report = _report(alice, config)
+    assert REGISTRY.get_sample_value("handoff_drift_alerts_total") == alerts + 1
     assert report.drifted is True
     assert report.drifted_columns == ["age", "income"]
     assert [c["name"] for c in report.columns[:2]] == ["age", "income"]  # most drifted first

@@ -11,6 +11,7 @@ from portal.backlog.models import BacklogItem
 from portal.backlog.services.comments import add_comment
 from portal.backlog.services.items import create_item
 from portal.backlog.services.links import link_items, open_items_about
+from portal.metrics.instruments import DRIFT_ALERTS, count_on_commit
 from portal.notifications.services import notify
 from registry.models import ModelVersion
 from registry.monitoring.models import DriftReport
@@ -42,6 +43,7 @@ def raise_alert(report: DriftReport) -> BacklogItem:
         link_items(actor=None, item=item, targets=[report])
     report.alert = item
     report.save(update_fields=["alert"])
+    count_on_commit(DRIFT_ALERTS)
     notify(
         recipients=version.model.team.members.filter(is_active=True),
         actor=None,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -195,14 +196,15 @@ def _column(entry: Any, have: Mapping[str, Mapping[str, Any]]) -> tuple[str, dic
 
 
 def _snapshot(config: MonitoringConfig) -> dict[str, Any]:
-    values = {
-        name: getattr(config, name) for name in SETTINGS if name not in ("reference", "current")
-    }
+    hidden = ("reference", "current", "webhook_url")
+    values = {name: getattr(config, name) for name in SETTINGS if name not in hidden}
     return {
         **values,
         "reference": config.reference_id,
         "current": config.current_id,
         "columns": [c["name"] for c in config.columns],
+        # The host only: a receiver's URL may carry its secret, and the audit trail is wide.
+        "webhook_host": urlsplit(config.webhook_url).hostname if config.webhook_url else None,
     }
 
 

@@ -24,14 +24,17 @@ def config_edit(request: HtmxHttpRequest, name: str, version: str) -> HttpRespon
         require_monitor(request.user, found)
     source = request.POST if request.method == "POST" else request.GET
     page = config_page(found, wanted=source.get("reference"))
+    allowed = can_monitor(request.user, found)
+    initial = ConfigForm.initial_for(page.config, page.reference)
+    if not allowed:
+        initial["webhook_url"] = ""  # it may hold the receiver's secret, as in the API
     form = ConfigForm(
         request.POST or None,
         version=found,
         datasets=page.datasets,
         rows=page.rows,
-        initial=ConfigForm.initial_for(page.config, page.reference),
+        initial=initial,
     )
-    allowed = can_monitor(request.user, found)
     if not allowed:
         form.disable()
 

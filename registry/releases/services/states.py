@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from portal.metrics.instruments import RELEASE_TRANSITIONS, count_on_commit
 from portal.people import Person
 from portal.services.audit import record_event
 from registry.releases.choices import TRANSITIONS, State
@@ -60,5 +61,6 @@ def move(
         before={"state": before},
         after={"state": state, **({"message": message} if message else {}), **(after or {})},
     )
+    count_on_commit(RELEASE_TRANSITIONS, state)
     if state in ANNOUNCED:
         events.announce(release, ANNOUNCED[state], actor=actor)
