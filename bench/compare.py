@@ -21,7 +21,6 @@ is dropped at the end, whether or not the run succeeded. Last line: ``BENCH {...
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import random
@@ -31,27 +30,10 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
+from databases import configure_django, own_database, url_with_database
 from measure import say
-
-
-def _load_registry_bench() -> Any:
-    """bench/registry.py, by path: the name ``registry`` is the Django app's."""
-    path = Path(__file__).resolve().parent / "registry.py"
-    spec = importlib.util.spec_from_file_location("bench_registry", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-# Its own database and Django set up the same way as bench/registry.py.
-_shared = _load_registry_bench()
-_configure_django = _shared._configure_django
-_own_database = _shared._own_database
-_url_with_database = _shared._url_with_database
 
 RUNS, METRICS, STEPS, PARAMS = 50, 10, 2_000, 30
 BATCH = 10_000  # points per log-batch request: the API's limit
@@ -69,8 +51,8 @@ def main() -> None:
         sys.exit("Set DATABASE_URL=postgres://… (the bench creates its own database there).")
     server = os.environ["DATABASE_URL"]
     name = f"handoff_bench_compare_{os.getpid()}"
-    with _own_database(server, name), tempfile.TemporaryDirectory() as var_dir:
-        _configure_django(_url_with_database(server, name), var_dir)
+    with own_database(server, name), tempfile.TemporaryDirectory() as var_dir:
+        configure_django(url_with_database(server, name), var_dir)
         from django.core.management import call_command
         from django.db import connections
 

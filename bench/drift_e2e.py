@@ -28,6 +28,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from databases import configure_django, own_database, url_with_database
 from measure import peak_mb
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,15 +49,14 @@ def _load(name: str) -> Any:
 
 
 def run_e2e(database_url: str, rows: int = ROWS) -> dict[str, Any]:
-    shared = _load("registry")
     name = f"handoff_bench_drift_{os.getpid()}"
-    url = shared._url_with_database(database_url, name)
+    url = url_with_database(database_url, name)
     with (
         tempfile.TemporaryDirectory(prefix="handoff_bench_drift_") as var,
-        shared._own_database(database_url, name),
+        own_database(database_url, name),
     ):
         os.environ["HANDOFF_MAX_UPLOAD_BYTES"] = str(1 << 30)
-        shared._configure_django(url, var)
+        configure_django(url, var)
         _no_task_sending()
         from django.core.management import call_command
         from django.db import connections
@@ -223,8 +223,7 @@ def _child(payload: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
 
 
 def _run_child(payload: dict[str, Any]) -> None:
-    shared = _load("registry")
-    shared._configure_django(os.environ["DATABASE_URL"], os.environ["HANDOFF_VAR_DIR"])
+    configure_django(os.environ["DATABASE_URL"], os.environ["HANDOFF_VAR_DIR"])
     _no_task_sending()
     # What a worker has loaded by its second report: not counted in the time.
     import pyarrow.csv  # noqa: F401

@@ -40,6 +40,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+from databases import configure_django, own_database, url_with_database
 from measure import load_average, say, timed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,23 +81,6 @@ FLOAT_COLUMNS = [f"num_{n:02d}" for n in range(15)]
 INT_COLUMNS = [f"num_{n:02d}" for n in range(15, 20)]
 
 
-def _load_registry_bench() -> Any:
-    """bench/registry.py, by path: the name ``registry`` is the Django app's."""
-    path = Path(__file__).resolve().parent / "registry.py"
-    spec = importlib.util.spec_from_file_location("bench_registry", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-# Its own database and Django set up the same way as bench/registry.py.
-_shared = _load_registry_bench()
-_configure_django = _shared._configure_django
-_own_database = _shared._own_database
-_url_with_database = _shared._url_with_database
-
-
 # The parent ---------------------------------------------------------------------------
 
 
@@ -118,12 +102,12 @@ def main() -> None:
     say(f"host: {os.cpu_count()} cores, load average {load_average()} before the run")
     with (
         tempfile.TemporaryDirectory(prefix="handoff_bench_evaluate_") as work,
-        _own_database(server, name),
+        own_database(server, name),
     ):
         folder = Path(work)
         # Uploads up to 1 GiB: the 1M-row files are larger than the default cap.
         os.environ["HANDOFF_MAX_UPLOAD_BYTES"] = str(1 << 30)
-        _configure_django(_url_with_database(server, name), str(folder / "var"))
+        configure_django(url_with_database(server, name), str(folder / "var"))
         _no_task_sending()
         from django.core.management import call_command
         from django.db import connections
@@ -691,7 +675,7 @@ def _child(what: str, payload_text: str) -> None:
 
 
 def _django_child() -> None:
-    _configure_django(os.environ["DATABASE_URL"], os.environ["HANDOFF_VAR_DIR"])
+    configure_django(os.environ["DATABASE_URL"], os.environ["HANDOFF_VAR_DIR"])
     _no_task_sending()
 
 

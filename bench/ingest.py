@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import importlib.util
 import json
 import os
 import random
@@ -42,6 +41,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from databases import configure_django, own_database, url_with_database
 from measure import load_average, say
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,23 +73,6 @@ COPY_COLUMNS = (
 )
 
 
-def _load_registry_bench() -> Any:
-    """bench/registry.py, by path: the name ``registry`` is the Django app's."""
-    path = Path(__file__).resolve().parent / "registry.py"
-    spec = importlib.util.spec_from_file_location("bench_registry", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-# Its own database and Django set up the same way as bench/registry.py.
-_shared = _load_registry_bench()
-_configure_django = _shared._configure_django
-_own_database = _shared._own_database
-_url_with_database = _shared._url_with_database
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
@@ -104,10 +87,10 @@ def main() -> None:
         sys.exit("Set DATABASE_URL=postgres://… (the bench creates its own database there).")
     server = os.environ["DATABASE_URL"]
     name = f"handoff_bench_ingest_{os.getpid()}"
-    url = _url_with_database(server, name)
+    url = url_with_database(server, name)
     say(f"host: {os.cpu_count()} cores, load average {load_average()} before the run")
-    with _own_database(server, name), tempfile.TemporaryDirectory() as var_dir:
-        _configure_django(url, var_dir)
+    with own_database(server, name), tempfile.TemporaryDirectory() as var_dir:
+        configure_django(url, var_dir)
         from django.core.management import call_command
         from django.db import connections
 
@@ -308,7 +291,7 @@ class CpuMeter:
         import psycopg
 
         self.master, self.database = master, database
-        url = _url_with_database(os.environ["DATABASE_URL"], database)
+        url = url_with_database(os.environ["DATABASE_URL"], database)
         self.connection = psycopg.connect(url, autocommit=True)  # its own backend is left out
 
     def server(self) -> Snapshot:

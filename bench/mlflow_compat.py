@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import importlib.util
 import json
 import os
 import random
@@ -39,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from databases import configure_django, own_database, url_with_database
 from measure import load_average, say, timed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,23 +50,6 @@ EXPERIMENT = "bench-mlflow-compat"
 SERVER_START_SECONDS = 180  # MLflow migrates its SQLite database on first start
 PROBE = "/api/2.0/mlflow/experiments/get-by-name"  # asked with a wrong token: 401 if mounted
 NO_TELEMETRY = {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
-
-
-def _load_registry_bench() -> Any:
-    """bench/registry.py, by path: the name ``registry`` is the Django app's."""
-    path = Path(__file__).resolve().parent / "registry.py"
-    spec = importlib.util.spec_from_file_location("bench_registry", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-# Its own database and Django set up the same way as bench/registry.py.
-_shared = _load_registry_bench()
-_configure_django = _shared._configure_django
-_own_database = _shared._own_database
-_url_with_database = _shared._url_with_database
 
 
 @dataclass
@@ -288,9 +271,9 @@ def _talking_to(side: Side) -> Iterator[None]:
 def _handoff(workers: int, threads: int) -> Iterator[Side]:
     server = os.environ["DATABASE_URL"]
     name = f"handoff_bench_mlflow_{os.getpid()}"
-    url = _url_with_database(server, name)
-    with _own_database(server, name), tempfile.TemporaryDirectory() as var_dir:
-        _configure_django(url, var_dir)
+    url = url_with_database(server, name)
+    with own_database(server, name), tempfile.TemporaryDirectory() as var_dir:
+        configure_django(url, var_dir)
         from django.core.management import call_command
         from django.db import connections
 

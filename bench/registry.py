@@ -22,12 +22,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+from databases import configure_django, own_database, url_with_database
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SIZES = "10x1,1000x50"
@@ -145,8 +145,8 @@ def serve(size: str) -> None:
     models, versions = (int(part) for part in size.lower().split("x"))
     server = os.environ["DATABASE_URL"]
     name = f"handoff_bench_{os.getpid()}"
-    with _own_database(server, name), tempfile.TemporaryDirectory() as var_dir:
-        _configure_django(_url_with_database(server, name), var_dir)
+    with own_database(server, name), tempfile.TemporaryDirectory() as var_dir:
+        configure_django(url_with_database(server, name), var_dir)
         from django.core.management import call_command
         from django.db import connections
 
@@ -174,52 +174,6 @@ def _answer(bench: Bench) -> None:
 def _send(value: Any) -> None:
     sys.stdout.write("OK " + json.dumps(value) + "\n")
     sys.stdout.flush()
-
-
-@contextlib.contextmanager
-def _own_database(server: str, name: str) -> Iterator[None]:
-    import psycopg
-
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _url_with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def _configure_django(database_url: str, var_dir: str) -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "portal.settings",
-            "DATABASE_URL": database_url,
-            "DJANGO_DEBUG": "0",
-            "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-any-deployment-0123456789",
-            "DJANGO_ALLOWED_HOSTS": "testserver",
-            "DJANGO_SECURE_SSL_REDIRECT": "0",
-            "HANDOFF_VAR_DIR": var_dir,
-            "MEDIA_ROOT": str(Path(var_dir) / "media"),
-            "HANDOFF_LOG_LEVEL": "WARNING",
-        }
-    )
-    import django
-    from django.test.utils import override_settings
-
-    django.setup()
-    # DEBUG is off and nothing was collected: WhiteNoise says so once per process.
-    warnings.filterwarnings("ignore", message="No directory at")
-    # DEBUG is off, so static URLs would need collectstatic's manifest: plain storage instead.
-    storages = {
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    override_settings(STORAGES=storages).enable()
 
 
 # Seeding ----------------------------------------------------------------------------------
