@@ -15,7 +15,7 @@ from portal.people import Person
 from portal.services.audit import record_event
 from registry.models import RegisteredModel, Tag
 from registry.permissions import require_create, require_edit
-from registry.services.storage import delete_files_on_commit
+from registry.services.storage import delete_files_on_commit, delete_unless_kept
 
 MAX_TAGS = 20
 # Names that would collide with the registry's own URLs under /models/.
@@ -143,5 +143,5 @@ def delete_model(*, actor: Person, model: RegisteredModel) -> None:
     record_event(
         actor=actor, verb="model.deleted", target=model, before={"versions": len(versions)}
     )
-    model.delete()
+    delete_unless_kept(model, f"{model.name} cannot be deleted; archive its versions instead.")
     delete_files_on_commit(files)

@@ -29,7 +29,7 @@ from registry.semver import parse_semver, semver_sort_key
 from registry.services.artifacts import check_onnx_head, store_artifact
 from registry.services.contracts import ContractChange, check_contract, diff_contracts
 from registry.services.release_hooks import dismiss_release_approvals
-from registry.services.storage import delete_files_on_commit
+from registry.services.storage import delete_files_on_commit, delete_unless_kept
 
 MAX_VERSION_LENGTH = 64  # the width of ModelVersion.version
 # A release that moves a version here makes it "released" for good.
@@ -365,7 +365,7 @@ def delete_version(*, actor: Person, version: ModelVersion) -> None:
         )
     files = [version.artifact.file.name] if hasattr(version, "artifact") else []
     record_event(actor=actor, verb="version.deleted", target=version)
-    version.delete()
+    delete_unless_kept(version, f"{version} cannot be deleted; archive it instead.")
     delete_files_on_commit(files)
 
 

@@ -499,3 +499,27 @@ def test_a_production_version_released_to_staging_stays_production(
     old.refresh_from_db()
     assert old.status == "production"
     assert current_deployment(staging, old.model).version == old
+
+
+def test_a_model_with_a_release_request_is_kept_with_a_reason_not_a_crash(
+    alice: Any, risk_team: Any
+) -> None:
+    from registry.models import RegisteredModel
+    from registry.releases.models import Environment
+    from registry.services.models import create_model, delete_model
+    from registry.services.versions import create_version, set_version_status
+
+    model = create_model(actor=alice, name="fresh", title="Fresh", team=risk_team)
+    version = create_version(actor=alice, model=model, version="0.1.0")
+    set_version_status(actor=alice, version=version, status="candidate")
+    release = request_release(
+        actor=alice,
+        version=version,
+        environment=Environment.objects.get(name="staging"),
+        justification="Try it in staging.",
+        rollback_plan="Nothing runs there yet.",
+    )
+    cancel_release(actor=alice, release=release, reason="Not yet.")
+    with pytest.raises(ValidationError, match="Kept by 1 release request"):
+        delete_model(actor=alice, model=model)
+    assert RegisteredModel.objects.filter(name="fresh").exists()
