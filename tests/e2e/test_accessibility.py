@@ -66,6 +66,12 @@ PAGES = [
     "/feedback/?model=wine-cultivar&triaged=no",
     "/feedback/models/wine-cultivar/keys/",
     PREDICTION_PAGE,
+    "/datasets/",
+    "/models/breast-cancer-screening/monitoring/",
+    "/releases/",
+    "/releases/delivery/",
+    "/releases/audit/",
+    "/models/digit-reader/",  # registered from MLflow, with its alias and the MLflow panel
 ]
 
 
@@ -191,14 +197,20 @@ def test_main_pages_fit_a_phone_and_pass_axe(
 ) -> None:
     context = browser.new_context(base_url=live_server.url, viewport=PHONE)
     page = context.new_page()
+    # The console: a Content-Security-Policy violation (an inline script, eval) shows there.
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: console.append(str(error)))
     problems = {}
     try:
         page.goto("/accounts/login/")
         problems["/accounts/login/"] = _overflow(page) + _axe(page)
         login(page, "alice", "handoff-alice")
         for path in PAGES:
+            console.clear()
             page.goto(path)
-            found = _overflow(page) + _axe(page)
+            page.wait_for_load_state("networkidle")
+            found = _overflow(page) + _axe(page) + [f"console: {text}" for text in console]
             if found:
                 problems[path] = found
     finally:
