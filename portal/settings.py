@@ -41,6 +41,8 @@ if not SECRET_KEY:
             "(use `make demo` for a local portal with DEBUG on)."
         )
     SECRET_KEY = "insecure-local-development-key-do-not-use-in-production"
+# Keys being rotated out: sessions and signatures made with them stay valid (docs/runbook.md).
+SECRET_KEY_FALLBACKS = envlist("DJANGO_SECRET_KEY_FALLBACKS")
 
 ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 if not DEBUG and not ALLOWED_HOSTS:

@@ -79,3 +79,23 @@ def test_hsts_and_the_proxy_header_are_configurable() -> None:
         == "600 False True ('HTTP_X_FORWARDED_SCHEME', 'https')"
     )
     assert _security_settings(DJANGO_SECURE_PROXY_SSL_HEADER="").endswith(" None")
+
+
+def test_a_rotated_out_secret_key_still_verifies_what_it_signed() -> None:
+    """While rotating, values signed with the old key (sessions among them) stay valid."""
+    old = secrets.token_urlsafe(50)
+    sign = "from django.core import signing; print(signing.dumps('handoff'))"
+    signed = _run(
+        ["manage.py", "shell", "--no-imports", "-c", sign],
+        **{**PRODUCTION, "DJANGO_SECRET_KEY": old},
+    )
+    assert signed.returncode == 0, signed.stderr
+    token = signed.stdout.strip()
+    check = f"from django.core import signing; print(signing.loads({token!r}))"
+    rotated = {**PRODUCTION, "DJANGO_SECRET_KEY_FALLBACKS": old}
+    assert (
+        _run(["manage.py", "shell", "--no-imports", "-c", check], **rotated).stdout.strip()
+        == "handoff"
+    )
+    refused = _run(["manage.py", "shell", "--no-imports", "-c", check], **PRODUCTION)
+    assert "BadSignature" in refused.stderr
