@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -17,6 +18,17 @@ from portal.api.conditional import Conflict, etag_for
 from portal.api.parsers import PayloadTooLarge
 from portal.concurrency import StaleEdit
 from portal.request_limits import PARSE_ERRORS, parse_error_message
+
+# The database cannot be reached (stopped, restarting, failing over): nothing was stored, so
+# the client may send again, and prediction ids keep ingestion exact when it does.
+DATABASE_DOWN = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 5
+
+
+class DatabaseUnavailable(exceptions.APIException):
+    status_code = 503
+    default_detail = "The database is unavailable: nothing was stored. Send again shortly."
+    default_code = "database_unavailable"
 
 
 def _as_messages(value: Any) -> Any:
@@ -46,6 +58,8 @@ def _as_api_exception(exc: Exception) -> Exception:
         return exceptions.PermissionDenied(str(exc) or None)
     if isinstance(exc, StaleEdit):
         return Conflict(str(exc))
+    if isinstance(exc, DATABASE_DOWN):
+        return DatabaseUnavailable()
     # Limits hit while DRF parses a body (e.g. chunked, with no Content-Length to check).
     if isinstance(exc, PARSE_ERRORS):
         status, message = parse_error_message(exc)
@@ -63,4 +77,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     response.data = {"errors": _non_field_under_detail(_as_messages(data))}
     if isinstance(exc, StaleEdit):
         response["ETag"] = etag_for(exc.current)  # what a retry must send in If-Match
+    if isinstance(exc, DATABASE_DOWN):
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response

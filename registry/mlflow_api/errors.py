@@ -15,6 +15,7 @@ from django.core.exceptions import (
 )
 from django.http import JsonResponse
 
+from portal.api.errors import DATABASE_DOWN, RETRY_AFTER_SECONDS
 from registry.experiments.services.runs import ParamChanged
 
 STATUS = {
@@ -27,6 +28,7 @@ STATUS = {
     "UNAUTHENTICATED": 401,
     "PERMISSION_DENIED": 403,
     "REQUEST_LIMIT_EXCEEDED": 429,
+    "TEMPORARILY_UNAVAILABLE": 503,
 }
 
 
@@ -65,6 +67,12 @@ def as_mlflow(exc: Exception) -> MlflowError | None:
         return invalid(
             f"Changing param values is not allowed. Param with key={exc.key!r} was already "
             f"logged with value={exc.logged!r}; the new value is {exc.sent!r}."
+        )
+    if isinstance(exc, DATABASE_DOWN):  # the client retries a 503 with back-off
+        return MlflowError(
+            "TEMPORARILY_UNAVAILABLE",
+            "The database is unavailable: nothing was stored. Send again shortly.",
+            retry_after=RETRY_AFTER_SECONDS,
         )
     if isinstance(exc, SuspiciousOperation):
         return invalid(str(exc) or "The request was refused as suspicious.")

@@ -274,3 +274,21 @@ def test_a_caller_over_the_rate_is_told_to_wait(
     assert refused.status_code == 429
     assert refused.json()["error_code"] == "REQUEST_LIMIT_EXCEEDED"
     assert int(refused["Retry-After"]) >= 1
+
+
+def test_a_database_outage_is_a_503_the_client_retries(
+    http: Client, alice: Any, bearer: Any, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import OperationalError
+
+    from registry.mlflow_api.services import tracking
+
+    def down(**kwargs: Any) -> None:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(tracking, "log_batch", down)
+    body = {"run_id": str(run.pk), "metrics": [{"key": "m", "value": 1.0, "timestamp": 1}]}
+    answer = post(http, "runs/log-batch", body, bearer(alice))
+    assert answer.status_code == 503
+    assert answer.json()["error_code"] == "TEMPORARILY_UNAVAILABLE"
+    assert answer["Retry-After"] == "5"
