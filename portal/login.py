@@ -17,6 +17,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from portal.api.throttling import CACHE_DOWN
+
 logger = logging.getLogger("handoff.login")
 
 
@@ -42,15 +44,25 @@ def _failure_key(request: HttpRequest | None, username: str) -> str:
 
 
 def throttled(request: HttpRequest | None, username: str) -> bool:
-    """Too many recent failures for this address and username: refuse before checking."""
-    return cache.get(_failure_key(request, username), 0) >= settings.LOGIN_FAILURE_LIMIT
+    """Too many recent failures for this address and username: refuse before checking.
+
+    With the cache down, sign-in still works, uncounted (logged), rather than failing for all.
+    """
+    try:
+        return cache.get(_failure_key(request, username), 0) >= settings.LOGIN_FAILURE_LIMIT
+    except CACHE_DOWN as exc:
+        logger.error("sign-in failures not counted, the cache is unavailable: %s", exc)
+        return False
 
 
 def note_failure(request: HttpRequest | None, username: str) -> None:
-    key = _failure_key(request, username)
-    cache.add(key, 0, timeout=settings.LOGIN_FAILURE_WINDOW)
-    cache.incr(key)
     logger.warning("failed login for %r", username)
+    key = _failure_key(request, username)
+    try:
+        cache.add(key, 0, timeout=settings.LOGIN_FAILURE_WINDOW)
+        cache.incr(key)
+    except CACHE_DOWN as exc:
+        logger.error("sign-in failure not counted, the cache is unavailable: %s", exc)
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):

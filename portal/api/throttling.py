@@ -11,6 +11,7 @@ stays refused until it slows down.
 
 from __future__ import annotations
 
+import logging
 from functools import cache as once
 from typing import Any
 
@@ -21,6 +22,9 @@ from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
 REDIS_CACHE = "django.core.cache.backends.redis.RedisCache"
+# What a cache that is down raises: Redis's errors, or the socket's.
+CACHE_DOWN = (redis.RedisError, OSError)
+logger = logging.getLogger("handoff.throttling")
 
 
 class WindowRateThrottle(SimpleRateThrottle):
@@ -37,9 +41,14 @@ class WindowRateThrottle(SimpleRateThrottle):
         if self.key is None:
             return True
         window, into = divmod(self.timer(), self.duration)
-        current, previous = count_hit(
-            f"{self.key}:{int(window)}", f"{self.key}:{int(window) - 1}", 2 * self.duration
-        )
+        try:
+            current, previous = count_hit(
+                f"{self.key}:{int(window)}", f"{self.key}:{int(window) - 1}", 2 * self.duration
+            )
+        except CACHE_DOWN as exc:
+            # A cache that is down must not take the API with it: let the request through.
+            logger.warning("rate limit not counted, the cache is unavailable: %s", exc)
+            return True
         if previous * (1 - into / self.duration) + current <= self.num_requests:
             return True
         self.retry_after = self.duration - into
