@@ -46,6 +46,7 @@ from feedback.slices import (
     Slices,
     slice_table,
 )
+from portal.text import is_number
 from registry.choices import TaskType
 from registry.models import ModelVersion, RegisteredModel
 
@@ -86,7 +87,7 @@ class Window:
 
 def window_from(value: str | None, now: datetime) -> Window:
     """The window a query string asks for (``days=7``), the default for anything else."""
-    days = int(value) if value and value.isdigit() and int(value) in WINDOWS else DEFAULT_WINDOW
+    days = int(value) if value and is_number(value) and int(value) in WINDOWS else DEFAULT_WINDOW
     return Window.last(days, now)
 
 

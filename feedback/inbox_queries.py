@@ -25,6 +25,7 @@ from django.db.models import Q, QuerySet
 from feedback.models import Feedback, FeedbackKind, PredictionLog
 from portal.backlog.models import BacklogItem, ItemLink
 from portal.spreadsheets import csv_safe
+from portal.text import is_number
 
 PAGE_SIZE = 50
 FEATURES_SHOWN = 4  # a row shows this many features; the prediction's page shows them all
@@ -63,7 +64,7 @@ class Cursor:
     def parse(cls, text: str) -> Cursor | None:
         """The cursor ``text`` names; None for anything else (the newest page is shown)."""
         micros, _, pk = text.partition(".")
-        if not (micros.isdigit() and pk.isdigit()) or len(micros) > 18 or len(pk) > 18:
+        if not (is_number(micros) and is_number(pk)):
             return None
         try:
             return cls(EPOCH + timedelta(microseconds=int(micros)), int(pk))

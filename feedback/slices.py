@@ -32,6 +32,7 @@ from django.db.models import (
 from django.db.models.functions import Cast
 
 from feedback.models import Feedback, FeedbackKind, PredictionLog
+from portal.text import is_number
 from registry.models import ModelVersion
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ class Slices:
 
 
 def min_count_from(value: str | None) -> int:
-    if value and value.isdigit() and int(value) in MIN_COUNTS:
+    if value and is_number(value) and int(value) in MIN_COUNTS:
         return int(value)
     return DEFAULT_MIN_COUNT
 

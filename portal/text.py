@@ -86,3 +86,12 @@ def _located(problem: str, path: _Path) -> str:
     if not segments:
         return problem
     return f"{problem} at {'/'.join(reversed(segments))}"
+
+
+def is_number(text: str, *, digits: int = 18) -> bool:
+    """``text`` is a whole number of ASCII digits that fits a database integer.
+
+    ``str.isdigit`` also takes "²" and "٣", which ``int()`` refuses or reads, and any length,
+    which the database refuses: ids and counts from a request are checked with this instead.
+    """
+    return text.isascii() and text.isdigit() and 0 < len(text) <= digits

@@ -16,6 +16,7 @@ from django.db.models import Q, QuerySet
 from portal.backlog.choices import Discipline, Kind, Priority, Status
 from portal.backlog.links import linkable_model
 from portal.backlog.models import BacklogItem, Iteration, Label
+from portal.text import is_number
 
 MAX_SEARCH_LENGTH = 100
 
@@ -60,7 +61,7 @@ class BacklogItemFilterSet(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        if value.lstrip("#").isdigit():
+        if is_number(value.lstrip("#")):
             return queryset.filter(Q(pk=int(value.lstrip("#"))) | Q(title__icontains=value))
         return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
 

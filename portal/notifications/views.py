@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from portal.notifications.models import Notification
 from portal.notifications.services import mark_read
 from portal.people import signed_in
+from portal.text import is_number
 
 PER_PAGE = 25
 
@@ -51,6 +52,6 @@ def _back(request: HttpRequest) -> HttpResponseRedirect:
     """Back to the page of the list the button was on."""
     target = reverse("notifications:inbox")
     page = request.POST.get("page", "")
-    if page.isdigit() and page != "1":
+    if is_number(page) and page != "1":
         target += f"?page={page}"
     return HttpResponseRedirect(target)

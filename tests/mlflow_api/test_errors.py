@@ -292,3 +292,32 @@ def test_a_database_outage_is_a_503_the_client_retries(
     assert answer.status_code == 503
     assert answer.json()["error_code"] == "TEMPORARILY_UNAVAILABLE"
     assert answer["Retry-After"] == "5"
+
+
+HOSTILE_IDS = ["²", "٣", "9" * 30, "-1", "0", "1e3", " 1", "1 ", "", "null", "1;DROP TABLE"]
+
+
+@pytest.mark.parametrize("bad", HOSTILE_IDS)
+def test_hostile_ids_are_not_found_never_a_crash(
+    http: Client, alice: Any, bearer: Any, run: Run, bad: str
+) -> None:
+    auth = bearer(alice)
+    answers = [
+        http.get(f"{M}/runs/get", {"run_id": bad}, **auth),
+        http.get(f"{M}/experiments/get", {"experiment_id": bad}, **auth),
+        http.get(f"{M}/model-versions/get", {"name": "x", "version": bad}, **auth),
+        post(
+            http,
+            "runs/log-batch",
+            {
+                "run_id": str(run.pk),
+                "metrics": [{"key": "m", "value": 1.0, "timestamp": bad or 1, "step": bad or 0}],
+            },
+            auth,
+        ),
+        post(http, "runs/search", {"experiment_ids": [bad]}, auth),
+        http.get(f"{A}/{run.experiment_id}/{bad or 'x'}/artifacts/f.txt", **auth),
+    ]
+    for answer in answers:
+        assert answer.status_code in (200, 400, 404), answer.content
+        assert answer.json().get("error_code", "ok") != "INTERNAL_ERROR"

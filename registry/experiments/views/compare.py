@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from portal.people import signed_in
+from portal.text import is_number
 from portal.web import HtmxHttpRequest
 from registry.experiments import charts
 from registry.experiments.models import Experiment, Run
@@ -53,7 +54,7 @@ def _run_ids(raw: str) -> tuple[list[int], str | None]:
     for part in raw.split(","):
         if not part.strip():
             continue
-        if not part.strip().isdigit():
+        if not is_number(part.strip()):
             return [], f"“{part.strip()[:40]}” is not a run number."
         if int(part) not in ids:
             ids.append(int(part))

@@ -24,6 +24,7 @@ from django.core.files.storage import default_storage
 from portal.people import Person
 from registry.experiments.models import Experiment, Run
 from registry.experiments.permissions import can_log
+from registry.mlflow_api.lookups import as_id, experiment_numbered
 from registry.mlflow_api.models import LoggedModel
 
 ROOT = "mlflow-artifacts"
@@ -95,12 +96,10 @@ def place(path: str) -> Place:
         return Place(experiment, f"models/{model.model_id}", "/".join(parts[4:]))
     if parts[2] != "artifacts":
         raise ValidationError({"path": "Expected <experiment>/<run>/artifacts/..."})
-    if (
-        not parts[1].isdigit()
-        or not Run.objects.filter(pk=int(parts[1]), experiment=experiment).exists()
-    ):
+    run_id = as_id(parts[1])
+    if not run_id or not Run.objects.filter(pk=run_id, experiment=experiment).exists():
         raise ObjectDoesNotExist(f"Run {parts[1]!r} not found in experiment {experiment.pk}.")
-    return Place(experiment, parts[1], "/".join(parts[3:]))
+    return Place(experiment, str(run_id), "/".join(parts[3:]))
 
 
 def _decoded(path: str) -> str:
@@ -115,11 +114,7 @@ def _decoded(path: str) -> str:
 
 
 def _experiment(text: str) -> Experiment:
-    experiment = (
-        Experiment.objects.select_related("team").filter(pk=int(text)).first()
-        if text.isdigit()
-        else None
-    )
+    experiment = experiment_numbered(text)
     if experiment is None:
         raise ObjectDoesNotExist(f"Experiment {text!r} does not exist.")
     return experiment

@@ -84,7 +84,7 @@ def record_outputs(*, actor: Person, run: Run, outputs: Sequence[Any]) -> None:
         if not isinstance(output, dict) or not isinstance(output.get("model_id"), str):
             raise ValidationError({"models": f"[{index}] expected an object with model_id."})
         step = output.get("step") or 0
-        if isinstance(step, str) and step.isdigit():
+        if isinstance(step, str) and step.isascii() and step.isdecimal():
             step = int(step)
         if not isinstance(step, int) or isinstance(step, bool) or step < 0:
             raise ValidationError({"models": f"[{index}] step: a whole number ≥ 0."})

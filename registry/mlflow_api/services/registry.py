@@ -21,6 +21,7 @@ from django.db import transaction
 from portal.people import Person
 from registry.experiments.models import Run
 from registry.experiments.services.promotion import link_run
+from registry.mlflow_api.lookups import run_numbered
 from registry.mlflow_api.models import LoggedModel, VersionSource
 from registry.mlflow_api.services import artifacts
 from registry.mlflow_api.services.teams import TEAM_TAG, team_for
@@ -114,11 +115,7 @@ def resolve_source(uri: str, run_id: str, model_id: str) -> Source:
 
 
 def _run(run_id: str) -> Run:
-    run = (
-        Run.objects.select_related("experiment__team")
-        .filter(pk=int(run_id) if run_id.isdigit() else -1)
-        .first()
-    )
+    run = run_numbered(run_id)
     if run is None:
         raise ObjectDoesNotExist(f"Run with id={run_id} not found.")
     return run

@@ -144,7 +144,8 @@ def _point(metric: Any) -> Any:
     if not isinstance(metric, dict):
         return metric
     point = {"key": metric.get("key"), "value": metric.get("value"), "step": metric.get("step", 0)}
-    if isinstance(point["step"], str) and point["step"].lstrip("-").isdigit():
+    step = point["step"]
+    if isinstance(step, str) and step.isascii() and step.lstrip("-").isdecimal():
         point["step"] = int(point["step"])  # proto3 JSON sends int64 as text
     stamp = metric.get("timestamp")
     if stamp is not None:

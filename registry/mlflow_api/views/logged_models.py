@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from registry.experiments.models import Run
 from registry.mlflow_api import shapes
 from registry.mlflow_api.errors import invalid, missing
 from registry.mlflow_api.http import Call, endpoint
+from registry.mlflow_api.lookups import as_id, run_numbered
 from registry.mlflow_api.models import LoggedModel
 from registry.mlflow_api.paging import paged
 from registry.mlflow_api.services import logged_models
@@ -30,7 +30,7 @@ def create(call: Call) -> dict[str, Any]:
     run_id = call.text("source_run_id", required=False)
     run = None
     if run_id:
-        run = Run.objects.filter(pk=int(run_id) if run_id.isdigit() else -1).first()
+        run = run_numbered(run_id)
         if run is None:
             raise missing(f"Run with id={run_id} not found")
     model = logged_models.create_logged_model(
@@ -52,7 +52,7 @@ _FILTER = re.compile(r"^\s*(name|source_run_id)\s*=\s*'((?:[^']|'')*)'\s*$", re.
 def search(call: Call) -> dict[str, Any]:
     """Logged models of some experiments, newest first, by ``name = '…'`` or
     ``source_run_id = '…'``: what the client asks to find a run's model."""
-    ids = [int(i) for i in call.items("experiment_ids") if str(i).isdigit()]
+    ids = [pk for pk in map(as_id, call.items("experiment_ids")) if pk]
     rows = LoggedModel.objects.filter(experiment_id__in=ids).order_by("-created_at", "-pk")
     text = call.text("filter", required=False)
     for clause in filter(None, re.split(r"\s+and\s+", text, flags=re.IGNORECASE)):
@@ -63,7 +63,7 @@ def search(call: Call) -> dict[str, Any]:
         if field == "name":
             rows = rows.filter(name=value)
         else:
-            rows = rows.filter(source_run_id=int(value) if value.isdigit() else -1)
+            rows = rows.filter(source_run_id=as_id(value) or -1)
     return paged(call, rows, "models", shapes.logged_model, default=100)
 
 

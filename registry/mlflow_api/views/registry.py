@@ -10,6 +10,7 @@ from django.db.models import Prefetch, QuerySet
 from registry.mlflow_api import shapes
 from registry.mlflow_api.errors import MlflowError, invalid, missing
 from registry.mlflow_api.http import Call, endpoint
+from registry.mlflow_api.lookups import MAX_NUMBER, as_id
 from registry.mlflow_api.paging import paged
 from registry.mlflow_api.services import artifacts
 from registry.mlflow_api.services import registry as services
@@ -43,11 +44,8 @@ def model_named(name: str) -> RegisteredModel:
 
 def version_of(call: Call) -> ModelVersion:
     name, number = call.text("name"), call.text("version")
-    found = (
-        versions_queryset().filter(model__name=name, number=int(number)).first()
-        if number.isdigit()
-        else None
-    )
+    wanted = as_id(number, MAX_NUMBER)
+    found = versions_queryset().filter(model__name=name, number=wanted).first() if wanted else None
     if found is None:
         raise missing(f"Model Version (name={name}, version={number}) not found")
     return found
@@ -111,9 +109,7 @@ def alias(call: Call) -> dict[str, Any]:
     if call.request.method == "POST":
         number = call.text("version")
         version = (
-            versions_queryset()
-            .filter(model=found, number=int(number) if number.isdigit() else -1)
-            .first()
+            versions_queryset().filter(model=found, number=as_id(number, MAX_NUMBER) or -1).first()
         )
         if version is None:
             raise missing(f"Model Version (name={found.name}, version={number}) not found")
@@ -173,7 +169,7 @@ def search_versions(call: Call) -> dict[str, Any]:
         if match.group(1).lower() == "name":
             rows = rows.filter(model__name=value)
         else:
-            rows = rows.filter(mlflow_source__run_id=int(value) if value.isdigit() else -1)
+            rows = rows.filter(mlflow_source__run_id=as_id(value) or -1)
     return paged(call, rows, "model_versions", shapes.model_version, default=1_000, most=10_000)
 
 

@@ -13,6 +13,7 @@ from registry.experiments.permissions import require_log
 from registry.mlflow_api import shapes
 from registry.mlflow_api.errors import MlflowError, invalid, missing
 from registry.mlflow_api.http import Call, endpoint
+from registry.mlflow_api.lookups import as_id, experiment_numbered
 from registry.mlflow_api.models import LoggedModel
 from registry.mlflow_api.paging import page_offset, page_size, page_token, paged
 from registry.mlflow_api.search import FilterError, filtered_runs, ordered_runs
@@ -25,11 +26,7 @@ MAX_HISTORY_PAGE = 25_000
 
 
 def experiment_by_id(text: str) -> Experiment:
-    found = (
-        Experiment.objects.select_related("team").filter(pk=int(text)).first()
-        if text.isdigit()
-        else None
-    )
+    found = experiment_numbered(text)
     if found is None:
         raise missing(f"No Experiment with id={text} exists")
     return found
@@ -47,7 +44,8 @@ def runs_queryset() -> QuerySet[Run]:
 def run_by_id(call: Call, *, full: bool = False) -> Run:
     text = call.either("run_id", "run_uuid")
     rows = runs_queryset() if full else Run.objects.select_related("experiment__team")
-    found = rows.filter(pk=int(text)).first() if text.isdigit() else None
+    pk = as_id(text)
+    found = rows.filter(pk=pk).first() if pk else None
     if found is None:
         raise missing(f"Run with id={text} not found")
     return found
@@ -136,7 +134,7 @@ def search_runs(call: Call) -> dict[str, Any]:
     ids = [str(i) for i in call.items("experiment_ids")]
     if not ids:
         raise invalid("experiment_ids: name at least one experiment.")
-    rows = runs_queryset().filter(experiment_id__in=[int(i) for i in ids if i.isdigit()])
+    rows = runs_queryset().filter(experiment_id__in=[pk for pk in map(as_id, ids) if pk])
     order_by = [str(item) for item in call.items("order_by")]
     try:
         rows = ordered_runs(filtered_runs(rows, call.text("filter", required=False)), order_by)
