@@ -6,6 +6,7 @@ the commit); they are kept as tags as well, so the client reads back what it wro
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +17,7 @@ from django.db import transaction
 from portal.people import Person
 from registry.experiments import series
 from registry.experiments.models import Experiment, Run, RunStatus
+from registry.experiments.permissions import require_log
 from registry.experiments.services import experiments, runs
 from registry.experiments.times import milliseconds
 from registry.mlflow_api.services.teams import TEAM_TAG, team_for
@@ -82,6 +84,16 @@ def update_run(*, actor: Person, run: Run, status: str, end_time: Any, run_name:
         return run
     ended = moment(end_time, field="end_time") if end_time else None
     return runs.end_run(actor=actor, run=run, status=STATUSES[status], ended_at=ended)
+
+
+def note_logged_model(*, actor: Person, run: Run, model_json: str) -> None:
+    """MLflow 2.x reports a logged model's MLmodel: accept it from those who may log to the
+    run. Its files are already among the run's artifacts, so nothing more is stored."""
+    require_log(actor, run.experiment.team)
+    try:
+        json.loads(model_json)
+    except ValueError:
+        raise ValidationError({"model_json": "not valid JSON."}) from None
 
 
 def delete_tag(*, actor: Person, run: Run, key: str) -> None:

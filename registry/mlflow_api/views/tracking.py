@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
 from registry.experiments import series
 from registry.experiments.models import Experiment, Run
-from registry.experiments.permissions import require_log
 from registry.mlflow_api import shapes
 from registry.mlflow_api.errors import MlflowError, invalid, missing
 from registry.mlflow_api.http import Call, endpoint
@@ -203,12 +201,9 @@ def log_batch(call: Call) -> dict[str, Any]:
 @endpoint("POST")
 def log_model(call: Call) -> dict[str, Any]:
     """MLflow 2.x reports a logged model's MLmodel here; its files are already artifacts."""
-    run = run_by_id(call)
-    try:
-        json.loads(call.text("model_json"))
-    except ValueError:
-        raise invalid("model_json: not valid JSON.") from None
-    require_log(call.writer(), run.experiment.team)
+    tracking.note_logged_model(
+        actor=call.writer(), run=run_by_id(call), model_json=call.text("model_json")
+    )
     return {}
 
 
