@@ -1,9 +1,8 @@
 """Evaluations against real faults: a Celery worker on Redis and PostgreSQL, killed with
 SIGKILL mid-evaluation, and a cancel that a running worker honours.
 
-As in test_job_faults.py, each test has a broker queue of its own, workers read the files
-this test stores, and ``HANDOFF_JOB_STEP_DELAY_MS`` makes a worker pause after each progress
-report, so the test can act while an evaluation is under way.
+The worker fixtures (a queue per test, workers that pause after each progress report) are
+in conftest.py.
 """
 
 from __future__ import annotations
@@ -28,13 +27,8 @@ from registry.services.artifacts import store_artifact, validate_artifact
 from registry.services.models import create_model
 from registry.services.versions import create_version
 from tests.evaluation.data import INPUT_SCHEMA, classifier_onnx, table, write
-from tests.integration import test_job_faults as job_faults
+from tests.faults.conftest import LEASE_SECONDS, PAUSE_LONG_MS, Outcome, StartWorker, kill
 from tests.integration.workers import TASK_TIMEOUT, Worker
-
-# The worker fixtures of the job fault tests: a queue of the test's own, and workers on it.
-queue = job_faults.queue
-start_worker = job_faults.start_worker
-StartWorker = job_faults.StartWorker
 
 pytestmark = [
     pytest.mark.worker,
@@ -109,20 +103,21 @@ def events(verb: str, evaluation: Evaluation) -> int:
 
 
 def test_a_worker_killed_mid_evaluation_leads_to_one_result(
-    start_worker: StartWorker, evaluate: Callable[[], Evaluation]
+    start_worker: StartWorker, evaluate: Callable[[], Evaluation], outcome: Outcome
 ) -> None:
     """After the lease ends, beat sends the job again; a second worker starts over and the
     evaluation ends with exactly one result."""
     # given: a worker in the middle of an evaluation, with a short lease
     first = start_worker(
-        HANDOFF_JOB_STEP_DELAY_MS=job_faults.PAUSE_LONG_MS,
-        HANDOFF_JOB_LEASE_SECONDS=str(job_faults.LEASE_SECONDS),
+        HANDOFF_JOB_STEP_DELAY_MS=PAUSE_LONG_MS,
+        HANDOFF_JOB_LEASE_SECONDS=str(LEASE_SECONDS),
     )
     evaluation = evaluate()
     wait_for(evaluation.pk, mid_evaluation, first, "evaluation in progress")
 
     # when: it is killed there; a healthy worker starts and beat runs once the lease ends
-    job_faults._kill(first)
+    kill(first)
+    killed_at = time.monotonic()
     second = start_worker()
     lease = Evaluation.objects.get(pk=evaluation.pk).lease_expires_at
     assert lease is not None
@@ -132,6 +127,13 @@ def test_a_worker_killed_mid_evaluation_leads_to_one_result(
     # then: one result, recorded once, by the second attempt
     done = wait_for(evaluation.pk, lambda e: e.is_final, second, "final status")
     assert done.status == JobStatus.SUCCEEDED, (done.error, second.output())
+    results = Evaluation.objects.filter(version=done.version, status=JobStatus.SUCCEEDED).count()
+    outcome(
+        f"SIGKILL during an evaluation: redelivered when its {LEASE_SECONDS} s lease ended, "
+        f"done {time.monotonic() - killed_at:.1f} s after the kill, attempts {done.attempts}, "
+        f"{results} succeeded evaluation, {done.rows} rows"
+    )
+    assert results == 1
     assert done.attempts == 2 and done.rows == 2_000
     assert 0.5 < done.metrics["roc_auc"] <= 1 and len(done.importance) == 4
     assert "run_evaluation_task" in second.output()  # a worker ran it, not this process

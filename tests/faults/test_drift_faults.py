@@ -42,14 +42,9 @@ from registry.monitoring.tasks import run_drift_report_task
 from registry.services.models import create_model
 from registry.services.versions import create_version
 from tests.evaluation.data import INPUT_SCHEMA, table, write
-from tests.integration import test_job_faults as job_faults
+from tests.faults.conftest import LEASE_SECONDS, Outcome, StartWorker, kill, waiting_messages
 from tests.integration.workers import TASK_TIMEOUT, Worker
 from tests.monitoring.conftest import NOW, shifted, verdicts
-
-# The worker fixtures of the job fault tests: a queue of the test's own, and workers on it.
-queue = job_faults.queue
-start_worker = job_faults.start_worker
-StartWorker = job_faults.StartWorker
 
 pytestmark = [
     pytest.mark.worker,
@@ -187,20 +182,21 @@ def wait_for_task_runs(workers: list[Worker], runs: int) -> None:
 
 
 def test_a_worker_killed_mid_report_leads_to_one_report(
-    start_worker: StartWorker, monitored: Monitored
+    start_worker: StartWorker, monitored: Monitored, outcome: Outcome
 ) -> None:
     """After the lease ends, beat sends the job again; a second worker starts over and the
     window ends with one report, as a run without a fault makes it, and one alert."""
     # given: a worker in the middle of a report, with a short lease
     first = start_worker(
-        HANDOFF_JOB_STEP_DELAY_MS=PAUSE_MS, HANDOFF_JOB_LEASE_SECONDS=str(job_faults.LEASE_SECONDS)
+        HANDOFF_JOB_STEP_DELAY_MS=PAUSE_MS, HANDOFF_JOB_LEASE_SECONDS=str(LEASE_SECONDS)
     )
     report, created = monitored.start()
     assert created
     wait_for(report.pk, lambda r: r.status == JobStatus.RUNNING and r.progress > 0, first, "step")
 
     # when: it is killed there; a healthy worker starts and beat runs once the lease ends
-    job_faults._kill(first)
+    kill(first)
+    killed_at = time.monotonic()
     second = start_worker()
     killed = DriftReport.objects.get(pk=report.pk)
     assert killed.status == JobStatus.RUNNING
@@ -214,7 +210,13 @@ def test_a_worker_killed_mid_report_leads_to_one_report(
     done = wait_for(report.pk, lambda r: r.is_final, second, "final status")
     assert done.status == JobStatus.SUCCEEDED, (done.error, second.output())
     assert done.attempts == 2 and done.error == ""
-    assert DriftReport.objects.filter(config=monitored.config).count() == 1
+    reports = DriftReport.objects.filter(config=monitored.config).count()
+    outcome(
+        f"SIGKILL during a drift report: redelivered when its {LEASE_SECONDS} s lease ended, "
+        f"done {time.monotonic() - killed_at:.1f} s after the kill, attempts {done.attempts}, "
+        f"{reports} report row, {len(alerts())} alert"
+    )
+    assert reports == 1
     assert done.current_rows == WINDOW_ROWS and done.reference_rows == REFERENCE_ROWS
     assert done.drifted is True and done.drifted_columns == ["age", "income"]
     wait_for_task_runs([second], 1)  # a worker ran it, not this process
@@ -284,7 +286,7 @@ def test_a_window_started_twice_while_it_runs_is_one_report(
     after = DriftReport.objects.get(pk=report.pk)
     assert after.finished_at == done.finished_at and after.attempts == 1
     assert events("drift_report.succeeded", done) == 1 and len(alerts()) == 1
-    assert job_faults.waiting_messages(queue) == 0
+    assert waiting_messages(queue) == 0
 
 
 def test_a_running_worker_honours_a_cancel(

@@ -1,27 +1,13 @@
-"""Jobs against real faults: Celery workers on Redis and PostgreSQL, killed with SIGKILL.
-
-Each test routes its tasks to a queue of its own, so no other worker takes them. Workers read
-the files this test stores (tests/settings.py would give each process its own media folder),
-and ``HANDOFF_JOB_STEP_DELAY_MS`` makes a worker pause after each progress report, so a test
-can kill it, or cancel its job, in the middle of a validation.
-"""
+"""Jobs against real faults: Celery workers on Redis and PostgreSQL, killed with SIGKILL in
+the middle of a validation (the worker fixtures are in conftest.py)."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-import redis
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -33,15 +19,14 @@ from registry.models import Artifact
 from registry.services.artifacts import cancel_validation, store_artifact
 from registry.services.models import create_model
 from registry.services.versions import create_version
-from tests.integration.workers import (
-    ROOT,
-    STOP_TIMEOUT,
-    TASK_TIMEOUT,
-    Worker,
-    database_url,
-    forget_queue,
-    stop,
+from tests.faults.conftest import (
+    LEASE_SECONDS,
+    PAUSE_LONG_MS,
+    StartWorker,
+    kill,
+    waiting_messages,
 )
+from tests.integration.workers import TASK_TIMEOUT, Worker
 from tests.registry.onnx_files import linear_onnx
 
 pytestmark = [
@@ -49,70 +34,6 @@ pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
 ]
-
-LEASE_SECONDS = 2
-PAUSE_LONG_MS = "60000"  # the worker is still pausing when the test kills it
-# Before Django reads tests.settings, the worker takes this test's media folder.
-BOOT = (
-    "import os, sys; import tests.settings as s; "
-    "s.MEDIA_ROOT = os.environ['HANDOFF_TEST_MEDIA_ROOT']; "
-    "from celery.__main__ import main; main()"
-)
-
-StartWorker = Callable[..., Worker]
-
-
-@pytest.fixture
-def queue(settings: Any, tmp_path: Path) -> Iterator[str]:
-    """A broker queue for this test only; every task the test process sends goes there."""
-    name = f"handoff-faults-{uuid.uuid4().hex[:12]}"
-    settings.MEDIA_ROOT = tmp_path / "media"
-    # Through Django's settings: app.conf looks CELERY_* keys up there before its own changes.
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    settings.CELERY_TASK_DEFAULT_QUEUE = name
-    yield name
-    forget_queue(name)
-
-
-@pytest.fixture
-def start_worker(transactional_db: None, queue: str, settings: Any) -> Iterator[StartWorker]:
-    """``start_worker(**env)``: a ready worker on the test's queue; all stopped afterwards."""
-    with ExitStack() as stack:
-        workers: list[Worker] = []
-
-        def start(**env: str) -> Worker:
-            log = stack.enter_context(tempfile.NamedTemporaryFile(prefix=f"{queue}-"))
-            worker = Worker(process=_spawn(queue, len(workers), log, env), queue=queue, log=log)
-            stack.callback(stop, worker)
-            workers.append(worker)
-            worker.wait_until_ready()
-            return worker
-
-        yield start
-
-
-def _spawn(queue: str, number: int, log: Any, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    from django.conf import settings
-
-    command = [sys.executable, "-c", BOOT, "-A", "portal", "worker", "--pool=solo"]
-    command += ["-Q", queue, "-n", f"{queue}-{number}@%h", "-l", "info"]
-    command += ["--without-heartbeat", "--without-gossip", "--without-mingle"]
-    environ = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": database_url(),
-        "DATABASE_CONN_MAX_AGE": "0",
-        "PYTHONUNBUFFERED": "1",
-        "HANDOFF_TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        **env,
-    }
-    return subprocess.Popen(command, cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT)
-
-
-def _kill(worker: Worker) -> None:
-    """SIGKILL: no cleanup, no ack, no chance to write anything."""
-    os.kill(worker.process.pid, signal.SIGKILL)
-    worker.process.wait(timeout=STOP_TIMEOUT)
 
 
 @pytest.fixture
@@ -153,11 +74,6 @@ def wait_for_lease_to_expire(pk: int) -> None:
     time.sleep(max(0.0, (lease - timezone.now()).total_seconds()) + 0.2)
 
 
-def waiting_messages(queue: str) -> int:
-    """Messages in the test's queue that no worker has taken (kombu keeps them in a list)."""
-    return int(redis.Redis.from_url(os.environ["CELERY_BROKER_URL"]).llen(queue))
-
-
 def events(verb: str, artifact: Artifact) -> int:
     return AuditEvent.objects.filter(verb=verb, target_id=str(artifact.pk)).count()
 
@@ -174,7 +90,7 @@ def test_a_worker_killed_mid_validation_only_delays_it(
     wait_for(artifact.pk, mid_validation, first, "validation in progress")
 
     # when: it is killed there; a healthy worker starts and beat runs once the lease ends
-    _kill(first)
+    kill(first)
     second = start_worker()
     wait_for_lease_to_expire(artifact.pk)
     assert requeue_stale_jobs_task() == 1
@@ -207,7 +123,7 @@ def test_a_job_that_always_kills_its_worker_ends_failed_after_its_max_attempts(
             worker,
             f"attempt {attempt}",
         )
-        _kill(worker)
+        kill(worker)
         wait_for_lease_to_expire(artifact.pk)
         assert requeue_stale_jobs_task() == (1 if attempt == 1 else 0)
 
