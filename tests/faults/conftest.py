@@ -34,12 +34,7 @@ from tests.integration.workers import (
 
 LEASE_SECONDS = 2
 PAUSE_LONG_MS = "60000"  # the worker is still pausing when the test kills it
-# Before Django reads tests.settings, the worker takes this test's media folder.
-BOOT = (
-    "import os, sys; import tests.settings as s; "
-    "s.MEDIA_ROOT = os.environ['HANDOFF_TEST_MEDIA_ROOT']; "
-    "from celery.__main__ import main; main()"
-)
+CELERY = str(Path(sys.executable).parent / "celery")
 
 StartWorker = Callable[..., Worker]
 Outcome = Callable[[str], None]
@@ -78,12 +73,12 @@ def start_worker(transactional_db: None, queue: str, settings: Any) -> Iterator[
 def _spawn(queue: str, number: int, log: Any, env: dict[str, str]) -> subprocess.Popen[bytes]:
     from django.conf import settings
 
-    command = [sys.executable, "-c", BOOT, "-A", "portal", "worker", "--pool=solo"]
+    command = [CELERY, "-A", "portal", "worker", "--pool=solo"]
     command += ["-Q", queue, "-n", f"{queue}-{number}@%h", "-l", "info"]
     command += ["--without-heartbeat", "--without-gossip", "--without-mingle"]
     environ = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DJANGO_SETTINGS_MODULE": "tests.faults.process_settings",
         "DATABASE_URL": database_url(),
         "DATABASE_CONN_MAX_AGE": "0",
         "PYTHONUNBUFFERED": "1",

@@ -28,15 +28,7 @@ from tests.integration.workers import ROOT, STOP_TIMEOUT
 
 START_TIMEOUT = 30.0
 PG_BIN = Path("/usr/lib/postgresql")
-# The server processes read tests.settings with the cache that REDIS_URL names, as
-# production does (tests.settings itself keeps a per-process cache).
-SERVER_BOOT = (
-    "import os, tests.settings as s; "
-    "url = os.environ.get('REDIS_URL'); "
-    "s.CACHES = {'default': {'BACKEND': 'django.core.cache.backends.redis.RedisCache', "
-    "'LOCATION': url, 'KEY_PREFIX': 'handoff'}} if url else s.CACHES; "
-    "from gunicorn.app.wsgiapp import run; run()"
-)
+GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 
 
 def free_port() -> int:
@@ -159,7 +151,7 @@ class PrivatePostgres:
 
 @dataclass
 class Gunicorn:
-    """The portal served by gunicorn with tests.settings and the environment given."""
+    """The portal served by gunicorn with the fault tests' settings and the environment given."""
 
     env: dict[str, str]
     log: Path
@@ -171,12 +163,12 @@ class Gunicorn:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, workers: int = 2, threads: int = 4) -> None:
-        command = [sys.executable, "-c", SERVER_BOOT, "portal.wsgi:application"]
+        command = [GUNICORN, "portal.wsgi:application"]
         command += ["--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)]
         command += ["--threads", str(threads), "--timeout", "60"]
         environ = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DJANGO_SETTINGS_MODULE": "tests.faults.process_settings",
             "PYTHONUNBUFFERED": "1",
             **self.env,
         }

@@ -17,16 +17,12 @@ can act while a report is under way.
 
 from __future__ import annotations
 
-import hashlib
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.files import File
 from django.utils import timezone
 
 from portal.backlog.choices import Kind
@@ -34,17 +30,19 @@ from portal.backlog.models import BacklogItem
 from portal.jobs import JobStatus
 from portal.models import AuditEvent
 from portal.tasks import requeue_stale_jobs_task
-from registry.evaluation.models import Dataset
-from registry.monitoring.models import DriftReport, MonitoringConfig
-from registry.monitoring.services.configs import save_config
-from registry.monitoring.services.reports import RESULT_FIELDS, cancel_report, start_report
+from registry.monitoring.models import DriftReport
+from registry.monitoring.services.reports import RESULT_FIELDS, cancel_report
 from registry.monitoring.tasks import run_drift_report_task
-from registry.services.models import create_model
-from registry.services.versions import create_version
-from tests.evaluation.data import INPUT_SCHEMA, table, write
 from tests.faults.conftest import LEASE_SECONDS, Outcome, StartWorker, kill, waiting_messages
+from tests.faults.monitored import (
+    REFERENCE_ROWS,
+    WINDOW_ROWS,
+    Monitored,
+    monitor,
+    wait_for_report,
+)
 from tests.integration.workers import TASK_TIMEOUT, Worker
-from tests.monitoring.conftest import NOW, shifted, verdicts
+from tests.monitoring.conftest import NOW, verdicts
 
 pytestmark = [
     pytest.mark.worker,
@@ -56,93 +54,14 @@ pytestmark = [
 # PAUSE_LONG_MS: a report pauses twice at 0 % (counting, reading the reference) before its
 # first step above 0 %, and 60 s pauses would outlast TASK_TIMEOUT.
 PAUSE_MS = "3000"
-REFERENCE_ROWS, WINDOW_ROWS = 2_000, 1_500
 TASK = "run_drift_report_task"
 # Each report's result differs in these only: when it ran, and how long it took.
 RUN_FIELDS = {"duration_seconds"}
 
 
-@dataclass
-class Monitored:
-    config: MonitoringConfig
-    actor: Any
-
-    def start(self, now: datetime = NOW) -> tuple[DriftReport, bool]:
-        """Run now (a manual window ending at ``now``'s minute); the task goes to the queue."""
-        return start_report(actor=self.actor, config=self.config, trigger="manual", now=now)
-
-
 @pytest.fixture
 def monitored(queue: str, alice: Any, risk_team: Any, tmp_path: Path) -> Monitored:
-    """churn 1.0.0 monitored against a profiled 2,000-row reference, with 1,500 predictions
-    logged an hour before NOW whose age and income moved half a standard deviation: every
-    report of a window ending at NOW drifts (2 of 5 columns, share 0.4) and raises an alert.
-
-    Built here rather than with tests/monitoring's fixtures: those store the reference
-    before ``queue`` points MEDIA_ROOT at the folder the workers read.
-    """
-    from django.conf import settings
-
-    from feedback.services.access import Caller
-    from feedback.services.predictions import log_predictions
-    from registry.evaluation.services.datasets import profile_dataset
-
-    model = create_model(
-        actor=alice, name="churn", title="Churn", team=risk_team, task_type="binary_classification"
-    )
-    version = create_version(actor=alice, model=model, version="1.0.0", input_schema=INPUT_SCHEMA)
-    path = write(tmp_path / "churn-ref.parquet", table(REFERENCE_ROWS, seed=0))
-    content = path.read_bytes()
-    reference = Dataset(
-        name="churn-ref",
-        version="0",
-        kind="reference",
-        team=risk_team,
-        file_format="parquet",
-        original_name=path.name,
-        size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        created_by=alice,
-    )
-    with path.open("rb") as handle:
-        reference.file.save(path.name, File(handle), save=False)
-    reference.save()
-    # Profiled in this process: the row is a queued job no message was sent for.
-    reference = profile_dataset(dataset_id=reference.pk)
-    assert reference.status == JobStatus.SUCCEEDED, reference.error
-    assert str(settings.MEDIA_ROOT) in reference.file.path  # where the workers look
-
-    config = save_config(actor=alice, version=version, reference=reference, drift_share=0.4)
-    rows = shifted(table(WINDOW_ROWS, seed=1), 0.5).to_pylist()
-    features = ("age", "income", "tenure", "tickets", "region")
-    records = [
-        {
-            "model": model.name,
-            "version": version.version,
-            "prediction_id": f"p-{i}",
-            "timestamp": (NOW - timedelta(hours=1)).isoformat(),
-            "features": {name: row[name] for name in features},
-            "output": {"label": str(row["stored_prediction"])},
-        }
-        for i, row in enumerate(rows)
-    ]
-    logged = log_predictions(caller=Caller(person=alice), records=records, now=NOW)
-    assert logged.accepted == WINDOW_ROWS, logged
-    return Monitored(config=config, actor=alice)
-
-
-def wait_for(
-    pk: int, done: Callable[[DriftReport], bool], worker: Worker, what: str
-) -> DriftReport:
-    deadline = time.monotonic() + TASK_TIMEOUT
-    while time.monotonic() < deadline:
-        report = DriftReport.objects.get(pk=pk)
-        if done(report):
-            return report
-        if worker.process.poll() is not None:
-            pytest.fail(f"the worker exited before {what}:\n{worker.output()}")
-        time.sleep(0.1)
-    pytest.fail(f"no {what} after {TASK_TIMEOUT:.0f}s; worker output:\n{worker.output()}")
+    return monitor(alice, risk_team, tmp_path)
 
 
 def reading_the_window(report: DriftReport) -> bool:
@@ -192,7 +111,9 @@ def test_a_worker_killed_mid_report_leads_to_one_report(
     )
     report, created = monitored.start()
     assert created
-    wait_for(report.pk, lambda r: r.status == JobStatus.RUNNING and r.progress > 0, first, "step")
+    wait_for_report(
+        report.pk, lambda r: r.status == JobStatus.RUNNING and r.progress > 0, first, "step"
+    )
 
     # when: it is killed there; a healthy worker starts and beat runs once the lease ends
     kill(first)
@@ -207,7 +128,7 @@ def test_a_worker_killed_mid_report_leads_to_one_report(
     assert requeue_stale_jobs_task() == 1
 
     # then: one report, recorded once, by the second attempt
-    done = wait_for(report.pk, lambda r: r.is_final, second, "final status")
+    done = wait_for_report(report.pk, lambda r: r.is_final, second, "final status")
     assert done.status == JobStatus.SUCCEEDED, (done.error, second.output())
     assert done.attempts == 2 and done.error == ""
     reports = DriftReport.objects.filter(config=monitored.config).count()
@@ -231,7 +152,7 @@ def test_a_worker_killed_mid_report_leads_to_one_report(
     # ending 5 minutes later is another report over the same logged rows.
     clean, created = monitored.start(now=NOW + timedelta(minutes=5))
     assert created and clean.window_key != done.window_key
-    clean = wait_for(clean.pk, lambda r: r.is_final, second, "final status of the clean run")
+    clean = wait_for_report(clean.pk, lambda r: r.is_final, second, "final status of the clean run")
     assert clean.status == JobStatus.SUCCEEDED and clean.attempts == 1, clean.error
     assert (
         verdicts(done)
@@ -256,7 +177,9 @@ def test_a_window_started_twice_while_it_runs_is_one_report(
     workers = [start_worker(HANDOFF_JOB_STEP_DELAY_MS=PAUSE_MS) for _ in range(2)]
     report, created = monitored.start()
     assert created
-    running = wait_for(report.pk, lambda r: r.status == JobStatus.RUNNING, workers[0], "a claim")
+    running = wait_for_report(
+        report.pk, lambda r: r.status == JobStatus.RUNNING, workers[0], "a claim"
+    )
 
     # when: the same window is started again (same minute), and its task is sent again
     again, created_again = monitored.start(now=NOW + timedelta(seconds=20))
@@ -269,7 +192,7 @@ def test_a_window_started_twice_while_it_runs_is_one_report(
     assert during.status == JobStatus.RUNNING, (during.status, *map(Worker.output, workers))
     assert during.attempts == 1 and during.lease_token == running.lease_token
 
-    done = wait_for(report.pk, lambda r: r.is_final, workers[0], "final status")
+    done = wait_for_report(report.pk, lambda r: r.is_final, workers[0], "final status")
     assert done.status == JobStatus.SUCCEEDED, (done.error, *map(Worker.output, workers))
     assert done.attempts == 1 and done.drifted is True
     assert DriftReport.objects.filter(config=monitored.config).count() == 1
@@ -297,13 +220,13 @@ def test_a_running_worker_honours_a_cancel(
     # given: a worker pausing after it reported the window read
     worker = start_worker(HANDOFF_JOB_STEP_DELAY_MS=PAUSE_MS)
     report, _ = monitored.start()
-    running = wait_for(report.pk, reading_the_window, worker, "the window read")
+    running = wait_for_report(report.pk, reading_the_window, worker, "the window read")
 
     # when
     cancel_report(actor=alice, report=running)
 
     # then
-    done = wait_for(report.pk, lambda r: r.is_final, worker, "final status")
+    done = wait_for_report(report.pk, lambda r: r.is_final, worker, "final status")
     assert done.status == JobStatus.CANCELLED, (done.error, worker.output())
     wait_for_task_runs([worker], 1)
     assert done.progress_text == running.progress_text  # the comparison never reported
