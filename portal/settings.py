@@ -3,6 +3,7 @@
 import ipaddress
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from celery.schedules import crontab
@@ -173,8 +174,33 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded files (artifacts, datasets, MLflow artifacts): MEDIA_ROOT on a disk every host
+# mounts, or with HANDOFF_STORAGE=s3 a bucket of any S3-compatible store. Credentials come
+# from boto3's usual sources (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, a profile, a role).
+HANDOFF_STORAGE = os.environ.get("HANDOFF_STORAGE", "filesystem")
+FILE_STORAGE: dict[str, Any]
+if HANDOFF_STORAGE == "s3":
+    FILE_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["HANDOFF_S3_BUCKET"],
+            "endpoint_url": os.environ.get("HANDOFF_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("HANDOFF_S3_REGION") or None,
+            "location": os.environ.get("HANDOFF_S3_PREFIX", ""),
+            # Private objects, reached only through the portal's views; never overwritten.
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+elif HANDOFF_STORAGE == "filesystem":
+    FILE_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+else:
+    raise ImproperlyConfigured(
+        f"HANDOFF_STORAGE is {HANDOFF_STORAGE!r}; use 'filesystem' (the default) or 's3'."
+    )
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": FILE_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -290,6 +316,19 @@ CELERY_TASK_TIME_LIMIT = envint("HANDOFF_TASK_TIME_LIMIT", 360)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Evaluations, drift reports, profiling and artifact validation can go to a queue of their
+# own (HANDOFF_HEAVY_QUEUE=heavy) that workers on other hosts serve, so ingestion-side tasks
+# (webhooks, retention, partitions, beat's sweeps) never wait behind an hour of evaluation.
+HANDOFF_HEAVY_QUEUE = os.environ.get("HANDOFF_HEAVY_QUEUE", "")
+HEAVY_TASKS = (
+    "registry.evaluation.tasks.run_evaluation_task",
+    "registry.evaluation.tasks.profile_dataset_task",
+    "registry.monitoring.tasks.run_drift_report_task",
+    "registry.tasks.validate_artifact_task",
+)
+CELERY_TASK_ROUTES = (
+    {name: {"queue": HANDOFF_HEAVY_QUEUE} for name in HEAVY_TASKS} if HANDOFF_HEAVY_QUEUE else {}
+)
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.record_worker_heartbeat_task", "schedule": 60.0},
     "requeue-stale-jobs": {"task": "portal.tasks.requeue_stale_jobs_task", "schedule": 60.0},

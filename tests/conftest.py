@@ -74,6 +74,18 @@ def _clear_cache() -> None:
 
 
 @pytest.fixture
+def object_store(settings: Any) -> None:
+    """Stored files without a path on this machine, as on S3 (HANDOFF_STORAGE=s3): kept in
+    memory by tests.object_store.ObjectStore, whose ``path()`` raises as S3Storage's does.
+    Used with ``pytest.mark.usefixtures``, so it is in place before the test's other
+    fixtures."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "tests.object_store.ObjectStore"},
+    }
+
+
+@pytest.fixture
 def risk_team(db: Any) -> Any:
     return create_team(name="Risk Modelling")
 

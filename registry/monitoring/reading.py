@@ -24,6 +24,7 @@ from django.db import connection
 from psycopg import sql
 
 from feedback.models import Feedback, FeedbackKind, PredictionLog
+from portal.stored_files import local_path
 from registry.evaluation import datafiles
 from registry.evaluation.models import Dataset
 from registry.models import ModelVersion
@@ -74,8 +75,9 @@ class Window:
 def dataset_chunks(dataset: Dataset, names: Mapping[str, str]) -> Iterator[Chunk]:
     """Columns of ``dataset`` (``names``: file column → name in the chunk), a batch at a
     time, as numpy arrays."""
-    for batch in datafiles.batches(dataset.file.path, dataset.file_format, columns=list(names)):
-        yield {name: _numpy(batch.column(column)) for column, name in names.items()}
+    with local_path(dataset.file) as path:
+        for batch in datafiles.batches(path, dataset.file_format, columns=list(names)):
+            yield {name: _numpy(batch.column(column)) for column, name in names.items()}
 
 
 def _numpy(array: pa.Array) -> np.ndarray:

@@ -24,6 +24,7 @@ from portal.services.jobs import (
     reset_job,
     running_job,
 )
+from portal.stored_files import local_path
 from portal.uploads import limit_message
 from registry.choices import ArtifactStatus
 from registry.models import Artifact, ModelVersion
@@ -153,7 +154,8 @@ def _validate(artifact: Artifact) -> None:
     report_progress(artifact, 10, "Loading the model with onnxruntime")
     # Inspection can take a while, so it runs outside any transaction or lock.
     try:
-        info: ModelInfo | None = inspect_model(artifact.file.path)
+        with local_path(artifact.file) as path:
+            info: ModelInfo | None = inspect_model(path)
         error = ""
     except ArtifactRejected as exc:
         info, error = None, str(exc)

@@ -99,3 +99,56 @@ def test_a_rotated_out_secret_key_still_verifies_what_it_signed() -> None:
     )
     refused = _run(["manage.py", "shell", "--no-imports", "-c", check], **PRODUCTION)
     assert "BadSignature" in refused.stderr
+
+
+def test_files_go_to_an_s3_bucket_when_the_setting_says_so() -> None:
+    """django-storages' S3Storage with the bucket, endpoint and prefix given; private and
+    never overwritten. Building it connects to nothing."""
+    script = (
+        "from django.core.files.storage import default_storage as d; d._setup(); "
+        "w = d._wrapped; print(type(w).__name__, w.bucket_name, w.endpoint_url, w.location, "
+        "w.default_acl, w.file_overwrite, w.querystring_auth)"
+    )
+    result = _run(
+        ["manage.py", "shell", "--no-imports", "-c", script],
+        **PRODUCTION,
+        HANDOFF_STORAGE="s3",
+        HANDOFF_S3_BUCKET="handoff-files",
+        HANDOFF_S3_ENDPOINT_URL="http://127.0.0.1:9000",
+        HANDOFF_S3_PREFIX="prod",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "S3Storage",
+        "handoff-files",
+        "http://127.0.0.1:9000",
+        "prod",
+        "None",
+        "False",
+        "True",
+    ]
+
+
+def test_an_unknown_storage_is_refused_at_start_naming_the_choices() -> None:
+    result = _run(["manage.py", "check"], **PRODUCTION, HANDOFF_STORAGE="ftp")
+
+    assert result.returncode != 0
+    assert "HANDOFF_STORAGE is 'ftp'; use 'filesystem' (the default) or 's3'." in result.stderr
+
+
+def test_heavy_tasks_can_have_a_queue_of_their_own() -> None:
+    """With HANDOFF_HEAVY_QUEUE, evaluations and drift reports leave the default queue;
+    webhooks and beat's sweeps stay on it."""
+    script = (
+        "from portal.celery import app; r = app.amqp.router; "
+        "print(*(r.route({}, n)['queue'].name for n in ("
+        "'registry.evaluation.tasks.run_evaluation_task', "
+        "'registry.monitoring.tasks.run_drift_report_task', "
+        "'portal.webhooks.tasks.deliver_webhook_task', 'portal.tasks.requeue_stale_jobs_task')))"
+    )
+    args = ["manage.py", "shell", "--no-imports", "-c", script]
+
+    assert _run(args, **PRODUCTION).stdout.split() == ["celery"] * 4
+    split = _run(args, **PRODUCTION, HANDOFF_HEAVY_QUEUE="heavy")
+    assert split.stdout.split() == ["heavy", "heavy", "celery", "celery"], split.stderr

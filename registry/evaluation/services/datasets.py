@@ -4,7 +4,6 @@ job, checking a dataset against a version's input contract, and deletion."""
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import time
 import uuid
@@ -15,7 +14,6 @@ import pyarrow as pa
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
-from django.core.files.base import ContentFile
 from django.core.files.storage import Storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -36,6 +34,7 @@ from portal.services.jobs import (
     reset_job,
     running_job,
 )
+from portal.stored_files import local_path, move
 from portal.uploads import limit_message
 from registry.evaluation import datafiles
 from registry.evaluation.models import Dataset, Evaluation, dataset_path, result_json
@@ -93,8 +92,9 @@ def create_dataset(
     storage = Dataset._meta.get_field("file").storage
     stored, dataset.sha256, dataset.size = _store(storage, upload, dataset)
     try:
-        _check_readable(storage.path(stored), dataset.file_format)
         dataset.file.name = stored
+        with local_path(dataset.file) as path:
+            _check_readable(path, dataset.file_format)
         _save_row(actor, dataset)
     except BaseException:
         # No row points at the file we just wrote, so it goes too: nothing half-created.
@@ -172,16 +172,10 @@ def _store(storage: Storage, upload: UploadedFile, dataset: Dataset) -> tuple[st
         storage.delete(incoming)  # a partial copy, when the cap stopped it
         raise
     dataset.sha256 = copy.sha.hexdigest()
-    final = ""
     try:
-        # Claim the final name first (created exclusively), then move the copy onto it: two
-        # uploads of the same bytes get two files, never one they would both delete.
-        final = storage.save(dataset_path(dataset, ""), ContentFile(b""))
-        os.replace(storage.path(incoming), storage.path(final))
+        final = move(storage, incoming, dataset_path(dataset, ""))
     except BaseException:
-        for name in (incoming, final):
-            if name:
-                storage.delete(name)
+        storage.delete(incoming)
         raise
     return final, dataset.sha256, copy.copied
 
@@ -265,15 +259,15 @@ def _profile(dataset: Dataset) -> None:
     if not dataset.file or not dataset.file.storage.exists(dataset.file.name):
         fail_job(dataset, reason="The stored file is missing. Upload the dataset again.")
         return
-    path = dataset.file.path
-    try:
-        expected = estimate_rows(path, dataset.file_format, dataset.size)
-        result = profile(path, dataset.file_format, on_progress=_reporter(dataset, expected))
-    except datafiles.UnreadableDataset as exc:
-        reason = _without_path(str(exc), path).rstrip(".")
-        # No retry: the same bytes fail the same way; the reason says what to do instead.
-        fail_job(dataset, reason=f"{reason}. {dataset.retry_hint}")
-        return
+    with local_path(dataset.file) as path:
+        try:
+            expected = estimate_rows(path, dataset.file_format, dataset.size)
+            result = profile(path, dataset.file_format, on_progress=_reporter(dataset, expected))
+        except datafiles.UnreadableDataset as exc:
+            reason = _without_path(str(exc), path).rstrip(".")
+            # No retry: the same bytes fail the same way; the reason says what to do instead.
+            fail_job(dataset, reason=f"{reason}. {dataset.retry_hint}")
+            return
     report_progress(dataset, 99, "Recording the profile")
     _finish(dataset, result)
 
@@ -334,11 +328,11 @@ def validate_dataset(*, dataset: Dataset, version: ModelVersion) -> ContractRepo
         raise ValidationError({"version": f"{version} has no input contract to check against."})
     if not dataset.file or not dataset.file.storage.exists(dataset.file.name):
         raise ValidationError({"dataset": "The stored file is missing; upload it again."})
-    path = dataset.file.path
-    try:
-        return check_against_contract(path, dataset.file_format, schema)
-    except datafiles.UnreadableDataset as exc:
-        raise ValidationError({"dataset": _without_path(str(exc), path)}) from exc
+    with local_path(dataset.file) as path:
+        try:
+            return check_against_contract(path, dataset.file_format, schema)
+        except datafiles.UnreadableDataset as exc:
+            raise ValidationError({"dataset": _without_path(str(exc), path)}) from exc
 
 
 # Deleting -----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import Any
 import pyarrow as pa
 from django.core.exceptions import ValidationError
 
+from portal.stored_files import local_path
 from registry.evaluation import datafiles
 from registry.evaluation.mapping import FLOAT_DTYPES, LABEL_DTYPES
 from registry.evaluation.models import Dataset
@@ -43,7 +44,8 @@ def check_model(version: ModelVersion, schema: pa.Schema, prediction_column: str
 
 def header(dataset: Dataset) -> pa.Schema:
     try:
-        return datafiles.schema_of(dataset.file.path, dataset.file_format)
+        with local_path(dataset.file) as path:
+            return datafiles.schema_of(path, dataset.file_format)
     except datafiles.UnreadableDataset as exc:
         raise ValidationError({"dataset": f"{dataset} cannot be read: {exc}"}) from exc
 

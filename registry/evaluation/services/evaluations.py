@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,7 @@ from portal.services.jobs import (
     reset_job,
     running_job,
 )
+from portal.stored_files import local_path
 from registry.evaluation import datafiles
 from registry.evaluation.inference import (
     InferenceError,
@@ -133,9 +135,10 @@ def run_evaluation(*, evaluation_id: int) -> Evaluation:
     holding the job's lease records a result, and a final job is left as it is."""
     evaluation = claim_job(Evaluation, evaluation_id)
     if evaluation is not None:
-        with running_job(evaluation):
+        # ExitStack: the local copies of remote files (portal.stored_files) live for the run.
+        with running_job(evaluation), ExitStack() as files:
             try:
-                result = _measure(evaluation)
+                result = _measure(evaluation, files)
             except EvaluationFailed as exc:
                 fail_job(evaluation, reason=str(exc))
             else:
@@ -162,12 +165,12 @@ class _Plan:
         return list(dict.fromkeys(wanted))
 
 
-def _measure(evaluation: Evaluation) -> EvaluationResult:
+def _measure(evaluation: Evaluation, files: ExitStack) -> EvaluationResult:
     # Imported here: scikit-learn is for workers; web processes only start evaluations.
     from registry.evaluation.metrics import SAMPLE_ROWS, Accumulator
 
     report_progress(evaluation, 0, "Loading the model")
-    plan = _plan(evaluation)
+    plan = _plan(evaluation, files)
     regression = evaluation.task_kind == TaskKind.REGRESSION
     accumulator = Accumulator(
         regression=regression,
@@ -197,9 +200,9 @@ def _measure(evaluation: Evaluation) -> EvaluationResult:
         raise EvaluationFailed(_sentence(exc, evaluation.retry_hint)) from exc
 
 
-def _plan(evaluation: Evaluation) -> _Plan:
+def _plan(evaluation: Evaluation, files: ExitStack) -> _Plan:
     dataset = evaluation.dataset
-    path, file_format = dataset.file.path, dataset.file_format
+    path, file_format = files.enter_context(local_path(dataset.file)), dataset.file_format
     try:
         total = datafiles.row_count_hint(path, file_format) or dataset.row_count
     except datafiles.UnreadableDataset as exc:
@@ -208,7 +211,7 @@ def _plan(evaluation: Evaluation) -> _Plan:
         return _Plan(evaluation, path, file_format, total, runner=None, classes=[])
     saved, artifact = _mapping_to_run(evaluation.version)
     try:
-        runner = Runner(artifact.file.path, saved.inputs, saved.outputs)
+        runner = Runner(files.enter_context(local_path(artifact.file)), saved.inputs, saved.outputs)
     except InferenceError as exc:
         raise EvaluationFailed(
             _sentence(exc, "Upload the artifact again, then start the evaluation again.")
