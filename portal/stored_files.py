@@ -32,13 +32,14 @@ def path_of(storage: Storage, name: str) -> str | None:
 @contextmanager
 def local_path(stored: FieldFile) -> Iterator[str]:
     """A path to ``stored``'s bytes, valid inside the ``with`` block."""
-    path = path_of(stored.storage, stored.name)
+    name = stored.name or ""
+    path = path_of(stored.storage, name)
     if path is not None:
         yield path
         return
     # The suffix tells the readers the format (.parquet, .csv, .onnx) as the name did.
-    with tempfile.NamedTemporaryFile(prefix="handoff-", suffix=Path(stored.name).suffix) as copy:
-        with stored.storage.open(stored.name, "rb") as source:
+    with tempfile.NamedTemporaryFile(prefix="handoff-", suffix=Path(name).suffix) as copy:
+        with stored.storage.open(name, "rb") as source:
             shutil.copyfileobj(source, copy, CHUNK_BYTES)
         copy.flush()
         yield copy.name
