@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/drift.py               # without Evidently: its figures are null
     /tmp/evvenv/bin/python bench/drift.py         # a venv with evidently==0.7.23 as well
+    /tmp/evvenv/bin/python bench/drift.py --only stats   # (a) to (c): in memory, no database
 
 Pure but for (e): no Django, no database. Seeded
 synthetic data, generated in every child the same way: 20 numeric columns (normal,
@@ -180,6 +181,11 @@ def main() -> None:
         action="store_true",
         help="do not run exact mode on the big window (its verdicts are then not compared)",
     )
+    parser.add_argument(
+        "--only",
+        choices=("stats",),
+        help="stats: only the in-memory pieces (a) to (c), not the bounded mode or the database",
+    )
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -199,10 +205,11 @@ def main() -> None:
     figures: dict[str, Any] = {}
     exact = _sizes(args.rounds, figures)
     _evidently(evidently, exact[BIG]["evidently"], figures)
-    _bounded(exact, args.bounded_rows, not args.skip_exact_10m, figures)
-    e2e = run_e2e(os.environ.get("DATABASE_URL", ""))
-    say(f"(e) end to end through the drift task: {_or_none(e2e)}")
-    figures.update(e2e)
+    if args.only != "stats":
+        _bounded(exact, args.bounded_rows, not args.skip_exact_10m, figures)
+        e2e = run_e2e(os.environ.get("DATABASE_URL", ""))
+        say(f"(e) end to end through the drift task: {_or_none(e2e)}")
+        figures.update(e2e)
     say(f"load average {load_average()} after the run")
     print("BENCH " + json.dumps(figures), flush=True)
 

@@ -8,8 +8,9 @@ from scipy import stats
 from scipy.spatial import distance
 
 from registry.monitoring.anderson import anderson_grouped
+from registry.monitoring.cleaning import clean_numeric
 from registry.monitoring.discrete import sturges_edges
-from registry.monitoring.exact import value_counts, wasserstein_sorted
+from registry.monitoring.exact import distinct_count, value_counts, wasserstein_sorted
 from registry.monitoring.stats import Mode, StatTest, column_drift
 
 RNG = np.random.default_rng(20240611)
@@ -69,11 +70,53 @@ def test_the_quantile_form_of_wasserstein_equals_scipys_with_ties_and_unequal_si
 
 
 @pytest.mark.parametrize(
+    ("n", "m"),
+    [(1, 1), (1, 5), (5, 1), (400, 400), (400, 200), (200, 400), (4999, 3001), (3001, 4999)],
+)
+def test_wasserstein_over_quantiles_equals_scipys_at_any_sizes(n, m):
+    rng = np.random.default_rng(n * 10_000 + m)
+    u = np.r_[rng.lognormal(size=n - n // 3), rng.integers(0, 4, n // 3)]
+    v = np.r_[rng.lognormal(0.2, size=m - m // 3), rng.integers(0, 4, m // 3)]
+
+    got = wasserstein_sorted(np.sort(u), np.sort(v))
+
+    assert got == pytest.approx(stats.wasserstein_distance(u, v), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("values", "past", "expected"),
+    [
+        (np.array([]), None, 0),
+        (np.array([2.0, 2.0, 3.0]), None, 2),
+        (np.arange(10_000.0), None, 10_000),
+        (np.arange(10_000.0), 50, 4096),  # the first values settle it: more than 50
+        (np.repeat(np.arange(30.0), 1000), 50, 30),  # few values: counted whole
+        (np.repeat(np.arange(60.0), 1000), 50, 60),
+    ],
+)
+def test_distinct_count_counts_sorted_values_or_stops_past_what_is_asked(values, past, expected):
+    assert distinct_count(values, past=past) == expected
+
+
+def test_floats_are_cleaned_whatever_their_width():
+    values = np.array([1.5, np.nan, np.inf, 2.5, -np.inf, np.nan], dtype=np.float32)
+
+    cleaned = clean_numeric(values)
+
+    assert cleaned.values.dtype == np.float64
+    assert cleaned.values.tolist() == [1.5, 2.5]
+    assert (cleaned.missing, cleaned.infinite, cleaned.invalid) == (2, 2, 0)
+    assert clean_numeric(np.arange(3.0)).values.tolist() == [0.0, 1.0, 2.0]
+
+
+@pytest.mark.parametrize(
     "values",
     [
         ["b", "a", "b", "ccc", ""],  # the empty string sorts first, as in numpy
         ["abcdefghi", "abcdefgh", "abcdefghi", "abc"],  # nine characters: one integer
         ["abcdefghij", "x", "x"],  # ten: too long to pack, numpy's own way
+        ["abcd", "abc", "\x7f\x7f\x7f\x7f", "abcd"],  # four: one 32-bit integer
+        ["abcde", "abcd", "\x7f\x7f\x7f\x7f\x7f"],  # five: 64 bits
         ["é", "e", "é"],  # not ASCII: numpy's own way
         ["a", "a\x01", "a", "A"],
     ],
@@ -275,3 +318,15 @@ def test_results_are_json_ready():
     )
     assert sum(data["reference_histogram"]["counts"]) == BIG_REF.size
     assert sum(data["current_histogram"]["counts"]) == BIG_CUR.size
+
+
+def test_a_few_valued_reference_against_a_continuous_current_is_not_counted_as_few():
+    reference = np.resize([0.0, 1.0, 2.0], 3000)
+    current = RNG.normal(1.0, 1.0, 5000)
+
+    result = column_drift(reference, current, kind="numeric")
+
+    assert result.test == StatTest.WASSERSTEIN
+    expected = stats.wasserstein_distance(reference, current) / np.std(reference)
+    assert result.statistic == pytest.approx(expected, rel=1e-12)
+    assert len(result.reference_histogram["edges"]) > 2  # binned, not per value
