@@ -1,22 +1,31 @@
-"""The evaluation's figures computed from whole arrays with scikit-learn, so every number
-equals what scikit-learn gives: classification and regression metrics with their curves,
-permutation importance, latency. Pure."""
+"""The evaluation's figures, from what was kept of the rows (``tallies``): classification
+and regression metrics with their curves, then permutation importance (on the sample) and
+latency. Pure.
+
+Every figure is scikit-learn's on all rows, computed from counts instead of rows: the
+label metrics by scikit-learn from the confusion matrix's cells (as sample weights), the
+curves from the counts per distinct score (``score_counts``: exact up to a bound of
+distinct scores, past it within the bound the curve carries as ``auc_error``); log loss,
+calibration and the regression metrics from exact sums (``sums``), so they equal the
+mathematically exact value rounded once (scikit-learn's summation rounds as it goes: the
+two agree to about 1e-15). Log loss is computed in float64 from the float32 scores, clipped
+to [eps, 1 - eps] with float32's eps as scikit-learn clips float32 probabilities.
+"""
 
 from __future__ import annotations
 
-import warnings
+import math
 from collections.abc import Callable, Mapping, Sequence
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 from sklearn import metrics as skm
-from sklearn.calibration import calibration_curve
 
 from registry.evaluation.sampling import SEED
+from registry.evaluation.tallies import ClassTally, ValueTally, shown_classes
 
 CURVE_POINTS = 200
-CALIBRATION_BINS = 10
-RESIDUAL_BINS = 30
 REPEATS = 5
 
 # A permutation-importance model: column arrays in, (label codes or values, scores) out.
@@ -29,22 +38,39 @@ Predict = Callable[[Mapping[str, np.ndarray]], tuple[np.ndarray, np.ndarray | No
 def classification_metrics(
     truth: np.ndarray, predicted: np.ndarray, scores: np.ndarray | None, classes: Sequence[str]
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """(metrics, per_class, curves) from label codes; ``scores`` columns are classes 0..k-1.
+    """``class_figures`` of whole arrays: label codes, predicted codes, scores (columns are
+    classes 0..k-1)."""
+    tally = ClassTally(width=0 if scores is None else scores.shape[1])
+    if len(truth):
+        tally.add(np.asarray(truth), np.asarray(predicted), scores)
+    return class_figures(tally, classes, scorable=tally.scorable)
+
+
+def class_figures(
+    tally: ClassTally, classes: Sequence[str], *, scorable: bool
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """(metrics, per_class, curves) of a classification; the score metrics when
+    ``scorable`` (every row has scores, for labels among the scores' classes).
 
     Precision, recall and F1 count the classes present in the labels or the predictions,
     as scikit-learn does by default; macro and weighted averages are scikit-learn's (the
     plain and support-weighted means of the per-class values, computed once).
     """
-    if len(truth) == 0:
+    if not tally.rows:
         return {}, {}, {"classes": list(classes)}
     size = len(classes)
-    present = np.flatnonzero(
-        np.bincount(truth, minlength=size) + np.bincount(predicted, minlength=size)
-    )
+    tally.grow(size)
+    confusion = tally.confusion[:size, :size]
+    present = np.flatnonzero(confusion.sum(axis=0) + confusion.sum(axis=1))
+    # One row per cell of the confusion matrix, weighted by its count: scikit-learn's sums
+    # of the weights are the same integers its counts of rows would be.
+    truth, predicted = np.nonzero(confusion)
+    weights = confusion[truth, predicted].astype(np.float64)
     precision, recall, f1, support = skm.precision_recall_fscore_support(
-        truth, predicted, labels=present, zero_division=0
+        truth, predicted, labels=present, zero_division=0, sample_weight=weights
     )
-    metrics: dict[str, Any] = {"accuracy": float(skm.accuracy_score(truth, predicted))}
+    accuracy = skm.accuracy_score(truth, predicted, sample_weight=weights)
+    metrics: dict[str, Any] = {"accuracy": float(accuracy)}
     for name, values in (("precision", precision), ("recall", recall), ("f1", f1)):
         metrics[f"{name}_macro"] = float(np.mean(values))
         metrics[f"{name}_weighted"] = float(np.average(values, weights=support))
@@ -59,16 +85,14 @@ def classification_metrics(
         }
         for i, c in enumerate(present)
     }
-    confusion = skm.confusion_matrix(truth, predicted, labels=np.arange(size))
     curves: dict[str, Any] = {"classes": list(classes), "confusion": confusion.tolist()}
-    if scores is not None and scores.shape[1] >= 2:
-        _score_metrics(truth, scores, classes, metrics, per_class, curves)
+    if scorable and tally.width >= 2:
+        _score_metrics(tally, classes, metrics, per_class, curves)
     return metrics, per_class, curves
 
 
 def _score_metrics(
-    truth: np.ndarray,
-    scores: np.ndarray,
+    tally: ClassTally,
     classes: Sequence[str],
     metrics: dict[str, Any],
     per_class: dict[str, Any],
@@ -76,57 +100,52 @@ def _score_metrics(
 ) -> None:
     """ROC AUC, PR AUC (average precision) and log loss: binary for the positive class
     (score column 1), else one-vs-rest for each class and their macro average."""
-    width = scores.shape[1]
-    shown = [1] if width == 2 else list(range(width))
     curves.update(roc={}, pr={}, calibration={})
     found: dict[int, tuple[float, float]] = {}
-    for c in shown:
-        roc_auc, pr_auc = _one_vs_rest(truth == c, scores[:, c], classes[c], curves)
+    for c in shown_classes(tally.width):
+        roc_auc, pr_auc = _one_vs_rest(tally, c, classes[c], curves)
         found[c] = roc_auc, pr_auc
         if classes[c] in per_class:
             per_class[classes[c]].update(roc_auc=roc_auc, pr_auc=pr_auc)
     metrics["roc_auc"] = float(np.mean([v[0] for v in found.values()]))
     metrics["pr_auc"] = float(np.mean([v[1] for v in found.values()]))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        # float32 rounding gives a probability of 1.0000001 now and then, which scikit-learn
-        # refuses: clip to [0, 1] (calibration does too).
-        probabilities = np.clip(scores, 0.0, 1.0)
-        metrics["log_loss"] = float(skm.log_loss(truth, probabilities, labels=np.arange(width)))
+    metrics["log_loss"] = tally.loss.value(divide=tally.rows)
 
 
 def _one_vs_rest(
-    positive: np.ndarray, score: np.ndarray, name: str, curves: dict[str, Any]
+    tally: ClassTally, c: int, name: str, curves: dict[str, Any]
 ) -> tuple[float, float]:
     """One class against the rest: its AUCs, computed from the curves drawn (the way
-    roc_auc_score and average_precision_score compute them), so each curve is sorted once."""
-    if positive.all() or not positive.any():
+    roc_auc_score and average_precision_score compute them)."""
+    positives = int(tally.confusion[c].sum())
+    if positives in (0, tally.rows):
         return float("nan"), float("nan")
-    fpr, tpr, _ = skm.roc_curve(positive, score)
-    precision, recall, _ = skm.precision_recall_curve(positive, score)
-    curves["roc"][name] = {"fpr": _thin(fpr), "tpr": _thin(tpr)}
-    curves["pr"][name] = {"recall": _thin(recall), "precision": _thin(precision)}
-    calibration = _calibration(positive, score)
+    found = tally.ranks[c].curves()
+    roc: dict[str, Any] = {"fpr": _thin(found.fpr), "tpr": _thin(found.tpr)}
+    pr: dict[str, Any] = {"recall": _thin(found.recall), "precision": _thin(found.precision)}
+    # Only when neighbouring scores had to share buckets: the most the area can be off.
+    if found.roc_error:
+        roc["auc_error"] = found.roc_error
+    if found.pr_error:
+        pr["auc_error"] = found.pr_error
+    curves["roc"][name], curves["pr"][name] = roc, pr
+    calibration = _calibration(tally, c)
     if calibration:
         curves["calibration"][name] = calibration
-    roc_auc = float(skm.auc(fpr, tpr))
-    pr_auc = float(max(0.0, -np.sum(np.diff(recall) * precision[:-1])))
-    return roc_auc, pr_auc
+    return found.roc_auc, found.pr_auc
 
 
-def _calibration(positive: np.ndarray, score: np.ndarray) -> dict[str, list[Any]]:
-    """Observed frequency against predicted probability in ten equal bins, with counts."""
-    if score.min() < -1e-6 or score.max() > 1 + 1e-6:
+def _calibration(tally: ClassTally, c: int) -> dict[str, list[Any]]:
+    """Observed frequency against predicted probability in ten equal bins, with counts:
+    scikit-learn's ``calibration_curve`` from the bins' counts and exact sums."""
+    if tally.lowest[c] < -1e-6 or tally.highest[c] > 1 + 1e-6:
         return {}  # not probabilities: no calibration to speak of
-    probability = np.clip(score.astype(np.float64), 0.0, 1.0)
-    observed, predicted = calibration_curve(positive, probability, n_bins=CALIBRATION_BINS)
-    # The bins calibration_curve uses, to count the rows behind each point.
-    edges = np.linspace(0.0, 1.0, CALIBRATION_BINS + 1)
-    counts = np.bincount(np.searchsorted(edges[1:-1], probability), minlength=CALIBRATION_BINS)
+    counts, positives = tally.bins[c], tally.bin_positives[c]
+    filled = np.flatnonzero(counts)
     return {
-        "predicted": predicted.tolist(),
-        "observed": observed.tolist(),
-        "count": [int(n) for n in counts[counts != 0]],
+        "predicted": [tally.bin_sums[c].value(int(b), divide=int(counts[b])) for b in filled],
+        "observed": (positives[filled] / counts[filled]).tolist(),
+        "count": [int(n) for n in counts[filled]],
     }
 
 
@@ -141,23 +160,36 @@ def _thin(values: np.ndarray, points: int = CURVE_POINTS) -> list[float]:
 
 
 def regression_metrics(truth: np.ndarray, predicted: np.ndarray) -> dict[str, Any]:
-    if len(truth) == 0:
-        return {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # R² of one row is undefined: NaN, stored as None
-        return {
-            "mae": float(skm.mean_absolute_error(truth, predicted)),
-            "rmse": float(skm.root_mean_squared_error(truth, predicted)),
-            "r2": float(skm.r2_score(truth, predicted)),
-        }
+    """``value_figures``' metrics of whole arrays."""
+    tally = ValueTally()
+    tally.add(truth, predicted)
+    return value_figures(tally)[0]
 
 
-def residuals(truth: np.ndarray, predicted: np.ndarray) -> dict[str, list[Any]]:
-    """The distribution of truth minus prediction as a histogram."""
-    if len(truth) == 0:
-        return {"edges": [], "counts": []}
-    counts, edges = np.histogram(truth - predicted, bins=RESIDUAL_BINS)
-    return {"edges": [float(e) for e in edges], "counts": [int(n) for n in counts]}
+def value_figures(tally: ValueTally) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(metrics, residuals' histogram) of a regression: MAE, RMSE and R² as scikit-learn
+    defines them, from exact sums (R²'s total sum of squares is exact: the sum of squares
+    less the squared sum over the rows, with no cancellation)."""
+    rows = tally.rows
+    if not rows:
+        return {}, {"edges": [], "counts": []}
+    sums = tally.sums
+    metrics = {
+        "mae": sums.value(2, divide=rows),
+        "rmse": math.sqrt(sums.value(3, divide=rows)),
+        "r2": _r2(sums.exact(0), sums.exact(1), sums.exact(3), rows),
+    }
+    histogram = tally.residuals.histogram() if tally.residuals is not None else {}
+    return metrics, histogram
+
+
+def _r2(total: Fraction, squares: Fraction, residual_squares: Fraction, rows: int) -> float:
+    if rows < 2:
+        return float("nan")  # undefined for one row, as scikit-learn says (stored as None)
+    spread = squares - total * total / rows
+    if spread == 0:
+        return 1.0 if residual_squares == 0 else 0.0  # scikit-learn's force_finite
+    return float(1 - residual_squares / spread)
 
 
 # Permutation importance --------------------------------------------------------------------

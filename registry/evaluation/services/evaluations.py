@@ -1,8 +1,9 @@
 """Evaluating a version on a dataset: started by a person, run on a worker, cancelled.
 
 The run streams the dataset in batches (only the columns it needs), runs the version's ONNX
-artifact through its input mapping (or reads a column of stored predictions), keeps compact
-per-row arrays and a bounded sample, and writes every result in one save at the end: a run
+artifact through its input mapping (or reads a column of stored predictions), folds each
+batch into tallies of a bounded size (metrics.py) and keeps a bounded sample for permutation
+importance, and writes every result in one save at the end: a run
 killed half-way leaves nothing behind, so a redelivered task starts over and the job ends
 with exactly one result.
 """
