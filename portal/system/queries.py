@@ -14,7 +14,6 @@ from portal.services.workers import STALE_AFTER
 
 FAILED_WINDOW = timedelta(hours=24)
 FAILED_SHOWN = 100
-QUEUES = ("celery",)  # Handoff sends every task to Celery's default queue
 
 
 @dataclass(frozen=True)
@@ -57,6 +56,13 @@ def last_beat_tick() -> datetime | None:
     return latest.seen_at if latest else None
 
 
+def queue_names() -> list[str]:
+    """Celery's default queue, and the heavy tasks' queue when they have one of their own."""
+    default = getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "celery")
+    heavy = settings.HANDOFF_HEAVY_QUEUE
+    return [default, heavy] if heavy and heavy != default else [default]
+
+
 def queues() -> list[Queue]:
     """Messages waiting in each queue, asked of the broker (none when tasks run in-process)."""
     if not settings.CELERY_BROKER_URL:
@@ -64,9 +70,9 @@ def queues() -> list[Queue]:
     from portal.celery import app
 
     found = []
-    for name in QUEUES:
+    for name in queue_names():
         try:
-            with app.connection_for_read() as connection:
+            with app.connection_for_read(settings.CELERY_BROKER_URL) as connection:
                 connection.ensure_connection(max_retries=1, timeout=2)
                 declared = connection.default_channel.queue_declare(queue=name, passive=True)
             found.append(Queue(name, int(declared.message_count)))
