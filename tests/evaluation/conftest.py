@@ -13,7 +13,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from registry.services.artifacts import store_artifact
 from registry.services.models import create_model
 from registry.services.versions import create_version
-from tests.evaluation.data import INPUT_SCHEMA, classifier_onnx, regressor_onnx, table, write
+from tests.evaluation.data import (
+    INPUT_SCHEMA,
+    classifier_onnx,
+    regressor_onnx,
+    stored_dataset,
+    table,
+    write,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -80,34 +87,19 @@ def make_dataset(alice: Any, risk_team: Any) -> Callable[..., Any]:
     """``make_dataset(path, name="churn-eval", version="1", kind="evaluation")``: a dataset
     row over a file already written (as if uploaded and profiled), for tests of what comes
     after the upload."""
-    import hashlib
-
-    from django.core.files import File
-
     from portal.jobs import JobStatus
-    from registry.evaluation import datafiles
-    from registry.evaluation.models import Dataset
 
     def make(
         path: Path, name: str = "churn-eval", version: str = "1", kind: str = "evaluation"
-    ) -> Dataset:
-        data = path.read_bytes()
-        file_format = datafiles.sniff_format(data[:4096]) or "csv"
-        dataset = Dataset(
+    ) -> Any:
+        return stored_dataset(
+            path,
+            team=risk_team,
+            actor=alice,
             name=name,
             version=version,
             kind=kind,
-            team=risk_team,
-            file_format=file_format,
-            original_name=path.name,
-            size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
-            created_by=alice,
             status=JobStatus.SUCCEEDED,
         )
-        with path.open("rb") as handle:
-            dataset.file.save(path.name, File(handle), save=False)
-        dataset.save()
-        return dataset
 
     return make

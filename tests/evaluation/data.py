@@ -109,3 +109,29 @@ def regressor_onnx() -> bytes:
         target_opset={"": 17, "ai.onnx.ml": 3},
     )
     return model.SerializeToString()
+
+
+def stored_dataset(path: Path, *, team: Any, actor: Any, **fields: Any) -> Any:
+    """A Dataset row over ``path``'s bytes, stored in the current storage as an upload would
+    be (sha256, size, sniffed format); ``fields`` set name, version, kind, status..."""
+    import hashlib
+
+    from django.core.files import File
+
+    from registry.evaluation import datafiles
+    from registry.evaluation.models import Dataset
+
+    data = path.read_bytes()
+    dataset = Dataset(
+        team=team,
+        created_by=actor,
+        file_format=datafiles.sniff_format(data[:4096]) or "csv",
+        original_name=path.name,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        **fields,
+    )
+    with path.open("rb") as handle:
+        dataset.file.save(path.name, File(handle), save=False)
+    dataset.save()
+    return dataset

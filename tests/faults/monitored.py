@@ -3,7 +3,6 @@ logged predictions that drifts, and a wait for its reports."""
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,16 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.files import File
 
 from portal.jobs import JobStatus
-from registry.evaluation.models import Dataset
 from registry.monitoring.models import DriftReport, MonitoringConfig
 from registry.monitoring.services.configs import save_config
 from registry.monitoring.services.reports import start_report
 from registry.services.models import create_model
 from registry.services.versions import create_version
-from tests.evaluation.data import INPUT_SCHEMA, table, write
+from tests.evaluation.data import INPUT_SCHEMA, stored_dataset, table, write
 from tests.integration.workers import TASK_TIMEOUT, Worker
 from tests.monitoring.conftest import NOW, shifted
 
@@ -59,21 +56,9 @@ def monitor(alice: Any, risk_team: Any, tmp_path: Path) -> Monitored:
     )
     version = create_version(actor=alice, model=model, version="1.0.0", input_schema=INPUT_SCHEMA)
     path = write(tmp_path / "churn-ref.parquet", table(REFERENCE_ROWS, seed=0))
-    content = path.read_bytes()
-    reference = Dataset(
-        name="churn-ref",
-        version="0",
-        kind="reference",
-        team=risk_team,
-        file_format="parquet",
-        original_name=path.name,
-        size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        created_by=alice,
+    reference = stored_dataset(
+        path, team=risk_team, actor=alice, name="churn-ref", version="0", kind="reference"
     )
-    with path.open("rb") as handle:
-        reference.file.save(path.name, File(handle), save=False)
-    reference.save()
     # Profiled in this process: the row is a queued job no message was sent for.
     reference = profile_dataset(dataset_id=reference.pk)
     assert reference.status == JobStatus.SUCCEEDED, reference.error

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.workers import ROOT, STOP_TIMEOUT
+from tests.integration.workers import ROOT, STOP_TIMEOUT, end_process
 
 START_TIMEOUT = 30.0
 PG_BIN = Path("/usr/lib/postgresql")
@@ -202,13 +202,8 @@ class Gunicorn:
             return error.code, dict(error.headers), _decoded(error.read())
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=STOP_TIMEOUT)
+        if self.process is not None:
+            end_process(self.process)
 
 
 def _decoded(raw: bytes) -> Any:

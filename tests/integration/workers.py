@@ -71,9 +71,16 @@ def forget_queue(name: str) -> None:
 
 def stop(worker: Worker) -> None:
     """Ask the worker to stop; kill it if it does not within STOP_TIMEOUT."""
-    worker.process.terminate()
+    end_process(worker.process)
+
+
+def end_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if the process is still there after STOP_TIMEOUT."""
+    if process.poll() is not None:
+        return
+    process.terminate()
     try:
-        worker.process.wait(timeout=STOP_TIMEOUT)
+        process.wait(timeout=STOP_TIMEOUT)
     except subprocess.TimeoutExpired:
-        worker.process.kill()
-        worker.process.wait(timeout=STOP_TIMEOUT)
+        process.kill()
+        process.wait(timeout=STOP_TIMEOUT)

@@ -3,7 +3,6 @@ logged through the feedback service, for the drift report tests."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -11,12 +10,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from django.core.files import File
 from django.utils import timezone
 
 from registry.services.models import create_model
 from registry.services.versions import create_version
-from tests.evaluation.data import INPUT_SCHEMA, table, write
+from tests.evaluation.data import INPUT_SCHEMA, stored_dataset, table, write
 
 NOW = datetime(2026, 11, 30, 10, 30, tzinfo=timezone.get_fixed_timezone(0))
 
@@ -48,27 +46,14 @@ def version(alice: Any, risk_team: Any) -> Any:
 def dataset(alice: Any, risk_team: Any, tmp_path: Path) -> Callable[..., Any]:
     """``dataset(rows=2000, seed=0, name="churn-ref", shift=0.0)``: the churn table as a
     profiled dataset; ``shift`` moves age and income up by that many standard deviations."""
-    from registry.evaluation.models import Dataset
     from registry.evaluation.services.datasets import profile_dataset
 
     def make(rows: int = 2_000, seed: int = 0, name: str = "churn-ref", shift: float = 0.0) -> Any:
         data = shifted(table(rows, seed), shift)
         path = write(tmp_path / f"{name}-{rows}-{seed}.parquet", data)
-        content = path.read_bytes()
-        row = Dataset(
-            name=name,
-            version=str(seed),
-            kind="reference",
-            team=risk_team,
-            file_format="parquet",
-            original_name=path.name,
-            size=len(content),
-            sha256=hashlib.sha256(content).hexdigest(),
-            created_by=alice,
+        row = stored_dataset(
+            path, team=risk_team, actor=alice, name=name, version=str(seed), kind="reference"
         )
-        with path.open("rb") as handle:
-            row.file.save(path.name, File(handle), save=False)
-        row.save()
         return profile_dataset(dataset_id=row.pk)
 
     return make
