@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from registry.evaluation.sampling import OTHER, SAMPLE_ROWS, SEED, Codes, Reservoir
-from registry.evaluation.score_counts import LIMIT
+from registry.evaluation.score_counts import LIMIT, auc_bounds
 from registry.evaluation.scoring import (
     Predict,
     class_figures,
@@ -256,7 +256,7 @@ class Accumulator:
                     errors: dict[str, float] = {}
                 else:
                     summary, _, curves = class_figures(tally, classes, scorable=scorable)
-                    errors = _auc_errors(curves)
+                    errors = auc_bounds(curves)
                 entry = {"column": name, "value": value, "rows": tally.rows, "metrics": summary}
                 if errors:
                     entry["auc_error"] = errors
@@ -269,18 +269,6 @@ def _fold(tally: Tally, truth: np.ndarray, predicted: np.ndarray, scores: Any) -
         tally.add(truth, predicted)
     else:
         tally.add(truth, predicted, scores)
-
-
-def _auc_errors(curves: Mapping[str, Any]) -> dict[str, float]:
-    """The most a slice's AUCs (means over the classes shown) can be off, when its scores
-    shared buckets."""
-    errors = {}
-    for key, metric in (("roc", "roc_auc"), ("pr", "pr_auc")):
-        drawn = curves.get(key) or {}
-        bounds = [curve.get("auc_error", 0.0) for curve in drawn.values()]
-        if any(bounds):
-            errors[metric] = float(np.mean(bounds))
-    return errors
 
 
 def class_order(classes: Sequence[str]) -> list[int]:

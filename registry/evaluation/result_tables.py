@@ -9,6 +9,7 @@ from typing import Any
 
 from registry.evaluation.directions import higher_is_better, improvement
 from registry.evaluation.models import Evaluation, TaskKind
+from registry.evaluation.score_counts import auc_bounds
 
 METRIC_LABELS = {
     "accuracy": "Accuracy",
@@ -74,6 +75,8 @@ class MetricRow:
     change: str = ""
     # "better", "worse" or "same" by the metric's direction; "" without a champion value.
     verdict: str = ""
+    # The most the value can be off (AUCs past the exact limit of distinct scores).
+    bound: str = ""
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,7 @@ def metric_rows(evaluation: Evaluation, champion: Evaluation | None = None) -> l
     """Every metric of ``evaluation``; with a champion, its value and the difference."""
     values = measured(evaluation)
     theirs = measured(champion) if champion is not None else {}
+    bounds = auc_bounds(evaluation.curves or {})
     rows = []
     for key in _ordered(values):
         change, verdict = _compare(key, values[key], theirs.get(key))
@@ -124,6 +128,7 @@ def metric_rows(evaluation: Evaluation, champion: Evaluation | None = None) -> l
                 champion=number(theirs.get(key)),
                 change=change,
                 verdict=verdict,
+                bound=number(bounds[key]) if key in bounds else "",
             )
         )
     return rows

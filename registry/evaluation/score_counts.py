@@ -18,7 +18,9 @@ of precision can move. The final buckets depend only on the scores seen, not on 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -202,3 +204,15 @@ def _collapse(
         np.add.reduceat(positives, starts),
         np.add.reduceat(negatives, starts),
     )
+
+
+def auc_bounds(curves: Mapping[str, Any]) -> dict[str, float]:
+    """The most the shown ROC and PR AUCs (means over the classes drawn) can be off, from
+    the curves' ``auc_error``; empty when every score was kept exactly."""
+    bounds = {}
+    for key, metric in (("roc", "roc_auc"), ("pr", "pr_auc")):
+        drawn = curves.get(key) or {}
+        errors = [curve.get("auc_error", 0.0) for curve in drawn.values()]
+        if any(errors):
+            bounds[metric] = float(np.mean(errors))
+    return bounds

@@ -98,6 +98,21 @@ def test_metrics_without_a_champion_value_have_no_verdict() -> None:
     ]
 
 
+def test_an_area_past_the_exact_limit_shows_its_bound_and_an_exact_one_none() -> None:
+    """Curves whose scores shared buckets carry ``auc_error``; the table shows the mean over
+    the classes drawn next to the value."""
+    curves = {
+        "roc": {"0": {"auc_error": 2e-7}, "1": {"auc_error": 4e-7}},
+        "pr": {"0": {}, "1": {}},
+    }
+    metrics = {"roc_auc": 0.97, "pr_auc": 0.95, "accuracy": 0.9}
+
+    rows = {row.key: row for row in metric_rows(_evaluation(metrics=metrics, curves=curves))}
+
+    assert rows["roc_auc"].bound == "3e-07"
+    assert rows["pr_auc"].bound == rows["accuracy"].bound == ""
+
+
 def test_slices_are_ranked_worst_first_by_the_metrics_direction() -> None:
     """F1: lowest first; RMSE: highest first; slices without the metric go last, unmarked."""
     slices = [
