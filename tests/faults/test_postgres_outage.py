@@ -80,7 +80,13 @@ def portal(cluster: PrivatePostgres, tmp_path: Path) -> Iterator[tuple[Gunicorn,
     manage(cluster, "migrate", "-v0")
     secret = manage(cluster, "shell", "-c", SETUP).splitlines()[-1]
     server = Gunicorn(
-        env={"DATABASE_URL": cluster.url(DATABASE), "REDIS_URL": "", "CELERY_BROKER_URL": ""},
+        env={
+            "DATABASE_URL": cluster.url(DATABASE),
+            # Production's persistent connections: broken ones must be noticed and replaced.
+            "DATABASE_CONN_MAX_AGE": "60",
+            "REDIS_URL": "",
+            "CELERY_BROKER_URL": "",
+        },
         log=tmp_path / "gunicorn.log",
     )
     server.start()
