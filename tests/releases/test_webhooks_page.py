@@ -243,10 +243,10 @@ def test_a_delivery_that_has_not_failed_is_not_resent(client_for, alice, release
 
 
 # session, user, the reader's teams and roles, whether they belong to each team (may_configure),
-# environments, deliveries, the failed deliveries' releases' teams, ``may_resend`` once per
-# team (the release and the membership), webhooks, the bell: 12 for alice; an approver's
-# answers need no query, so daria's page runs fewer
-PAGE_QUERIES = 12
+# environments, deliveries, the failed deliveries' releases with their teams (``resendable``)
+# and the membership once per team, webhooks, the bell: 11 for alice; an approver's answers
+# need no query, so daria's page runs fewer
+PAGE_QUERIES = 11
 
 
 @pytest.mark.parametrize("persona", ["alice", "daria"])

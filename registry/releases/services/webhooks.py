@@ -162,26 +162,51 @@ def visible_deliveries(person: Person) -> QuerySet[WebhookDelivery]:
     return deliveries.annotate(release_id=release_id).filter(release_id__in=ids)
 
 
-def release_of(delivery: WebhookDelivery) -> ReleaseRequest | None:
-    found = (delivery.payload or {}).get("release") or {}
+def release_id_of(delivery: WebhookDelivery) -> int | None:
+    """The release a delivery's payload names (``services.events.payload``)."""
+    found = (delivery.payload or {}).get("release")
     pk = found.get("id") if isinstance(found, dict) else None
-    if not isinstance(pk, int):
-        return None
-    return ReleaseRequest.objects.select_related("version__model__team").filter(pk=pk).first()
+    return pk if isinstance(pk, int) else None
 
 
 def may_resend(person: Person, delivery: WebhookDelivery) -> bool:
+    """A release's deliveries are resent by its team's authors, or by any Approver."""
+    return delivery.pk in resendable(person, [delivery], failed_only=False)
+
+
+def resendable(
+    person: Person, deliveries: Sequence[WebhookDelivery], *, failed_only: bool = True
+) -> set[int]:
+    """The ids of ``deliveries`` (the failed ones, unless told otherwise) that ``person`` may
+    resend: one query for their releases' teams, however many there are."""
+    candidates = [
+        delivery
+        for delivery in deliveries
+        if delivery.event.startswith(EVENT_PREFIX)
+        and (delivery.phase == JobStatus.FAILED or not failed_only)
+    ]
+    if not candidates:
+        return set()
     if person.is_superuser or is_approver(person):
-        return True
-    release = release_of(delivery)
-    return release is not None and can_manage(person, release.version.model.team)
+        return {delivery.pk for delivery in candidates}
+    release_ids = {release_id_of(delivery) for delivery in candidates} - {None}
+    releases = ReleaseRequest.objects.filter(pk__in=release_ids).select_related(
+        "version__model__team"
+    )
+    team_of = {release.pk: release.version.model.team for release in releases}
+    managed = {team.pk: can_manage(person, team) for team in team_of.values()}
+    return {
+        delivery.pk
+        for delivery in candidates
+        if (team := team_of.get(release_id_of(delivery))) is not None and managed[team.pk]
+    }
 
 
 @transaction.atomic
 def resend_delivery(*, actor: Person, delivery: WebhookDelivery) -> WebhookDelivery:
     """Queue a failed delivery again, with fresh attempts: the same event, payload and id
     (``X-Handoff-Delivery``), so a receiver that got it after all can tell."""
-    if not delivery.event.startswith(EVENT_PREFIX) or not may_resend(actor, delivery):
+    if not may_resend(actor, delivery):
         raise PermissionDenied(
             "Only the release's team, or an Approver, may resend its webhook deliveries."
         )

@@ -3,7 +3,7 @@ an environment they configure, and the latest release deliveries with a "Resend"
 the failed ones.
 
 Who may configure, resend or see what is ``registry.releases.services.webhooks``'s to say;
-this module only asks it (``may_configure``, ``may_resend``, ``visible_*``), hides the buttons
+this module only asks it (``may_configure``, ``resendable``, ``visible_*``), hides the buttons
 it would refuse, and turns its PermissionDenied into a 403 and its ValidationError into form
 errors.
 """
@@ -22,21 +22,20 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from portal.jobs import JobStatus
 from portal.models import Team
 from portal.people import Person, signed_in
 from portal.web import HtmxHttpRequest, report_outcome, submit
 from portal.webhooks.models import WebhookDelivery
 from registry.releases.forms import WebhookForm, event_label
-from registry.releases.models import Environment, ReleaseRequest, ReleaseWebhook
+from registry.releases.models import Environment, ReleaseWebhook
 from registry.releases.queries import environments
 from registry.releases.services.webhooks import (
     add_webhook,
     may_configure,
-    may_resend,
     release_deliveries,
     remove_webhook,
     resend_delivery,
+    resendable,
     visible_deliveries,
     visible_webhooks,
 )
@@ -93,11 +92,11 @@ def webhooks(request: HtmxHttpRequest) -> HttpResponse:
     if done.response is not None:
         return done.response
     deliveries = list(visible_deliveries(person)[:DELIVERIES_SHOWN])
-    resendable = _resendable(person, deliveries)
+    may_resend_ids = resendable(person, deliveries)
     context = {
         "form": form,
         "webhooks": _webhook_rows(visible_webhooks(person), teams, envs),
-        "deliveries": [DeliveryRow(d, d.pk in resendable) for d in deliveries],
+        "deliveries": [DeliveryRow(d, d.pk in may_resend_ids) for d in deliveries],
         "deliveries_shown": DELIVERIES_SHOWN,
     }
     return render(request, "releases/webhooks.html", context)
@@ -147,37 +146,3 @@ def _webhook_rows(
         )
         for hook in hooks
     ]
-
-
-def _resendable(person: Person, deliveries: Sequence[WebhookDelivery]) -> set[int]:
-    """The ids of the failed ``deliveries`` that ``person`` may resend.
-
-    ``may_resend`` looks each delivery's release up and decides by the person's roles and the
-    release's team, so it is asked once per team (with one delivery of it as the example):
-    the page's queries grow with the teams involved, not with the deliveries.
-    """
-    failed = [delivery for delivery in deliveries if delivery.phase == JobStatus.FAILED]
-    if not failed:
-        return set()
-    release_ids = {_release_id(delivery) for delivery in failed} - {None}
-    team_of: dict[int | None, int] = dict(
-        ReleaseRequest.objects.filter(pk__in=release_ids).values_list(
-            "pk", "version__model__team_id"
-        )
-    )
-    answers: dict[int | None, bool] = {}
-    allowed: set[int] = set()
-    for delivery in failed:
-        team = team_of.get(_release_id(delivery))
-        if team not in answers:
-            answers[team] = may_resend(person, delivery)
-        if answers[team]:
-            allowed.add(delivery.pk)
-    return allowed
-
-
-def _release_id(delivery: WebhookDelivery) -> int | None:
-    """The release a delivery's payload names (``services.events.payload``)."""
-    release = (delivery.payload or {}).get("release")
-    found = release.get("id") if isinstance(release, dict) else None
-    return found if isinstance(found, int) else None
