@@ -193,7 +193,7 @@ def resendable(
     releases = ReleaseRequest.objects.filter(pk__in=release_ids).select_related(
         "version__model__team"
     )
-    team_of = {release.pk: release.version.model.team for release in releases}
+    team_of: dict[int | None, Team] = {r.pk: r.version.model.team for r in releases}
     managed = {team.pk: can_manage(person, team) for team in team_of.values()}
     return {
         delivery.pk
