@@ -28,9 +28,7 @@ import http.client
 import json
 import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -43,8 +41,8 @@ from typing import Any
 
 from databases import configure_django, own_database, url_with_database
 from measure import load_average, say
+from servers import free_port, portal_environment, portal_gunicorn
 
-ROOT = Path(__file__).resolve().parent.parent
 MODEL, VERSION = "churn-scorer", "1.0.0"
 ROUNDS = 4
 ROWS_PER_ROUND = 20_000  # per way of ingesting: 20 batches of 1,000, two of 10,000, two COPYs
@@ -149,70 +147,17 @@ def _setup() -> tuple[dict[str, int], str]:
 
 @contextmanager
 def _gunicorn(url: str, var_dir: str, workers: int, threads: int) -> Iterator[tuple[int, int]]:
-    port = _free_port()
-    # Nothing is collected: WhiteNoise would warn once per worker about the missing folder.
-    (Path(var_dir) / "staticfiles").mkdir(exist_ok=True)
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
-        "DATABASE_URL": url,
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-any-deployment-0123456789",
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
-        "HANDOFF_API_KEY_RATE": KEY_RATE,
-        "HANDOFF_VAR_DIR": var_dir,
-        "HANDOFF_LOG_LEVEL": "WARNING",
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "portal.wsgi",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--log-level",
-        "warning",
-    ]
-    if threads > 1:
-        command += ["--worker-class", "gthread", "--threads", str(threads)]
+    port = free_port()
+    env = portal_environment(
+        url,
+        var_dir,
+        REDIS_URL=f"redis://127.0.0.1:6379/{REDIS_DB}",
+        HANDOFF_API_KEY_RATE=KEY_RATE,
+    )
     kind = f"gthread x {threads}" if threads > 1 else "sync"
     say(f"gunicorn: {workers} {kind} workers on 127.0.0.1:{port}, DEBUG off, Redis db {REDIS_DB}")
-    process = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603
-    try:
-        _wait_until_up(port, process)
-        yield port, process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_until_up(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"gunicorn stopped with exit code {process.returncode}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("gunicorn did not answer /healthz within 60 s")
+    with portal_gunicorn(port, workers, threads, env, var_dir, sync_if_one=True) as pid:
+        yield port, pid
 
 
 # The records ------------------------------------------------------------------------------------

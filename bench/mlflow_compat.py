@@ -26,8 +26,6 @@ import http.client
 import json
 import os
 import random
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,8 +38,15 @@ from typing import Any
 
 from databases import configure_django, own_database, url_with_database
 from measure import load_average, say, timed
+from servers import (
+    environment_without,
+    free_port,
+    portal_environment,
+    portal_gunicorn,
+    server,
+    wait_until_up,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 RUNS, METRICS, STEPS = 20, 10, 2_000
 BATCH = 1_000  # metrics per log_batch call: the client's MAX_METRICS_PER_BATCH
 POINTS = RUNS * METRICS * STEPS
@@ -301,33 +306,21 @@ def _person_with_token() -> str:
 
 @contextmanager
 def _gunicorn(url: str, var_dir: str, workers: int, threads: int) -> Iterator[tuple[int, int]]:
-    port = _free_port()
-    # Nothing is collected: WhiteNoise would warn once per worker about the missing folder.
-    (Path(var_dir) / "staticfiles").mkdir(exist_ok=True)
-    env = {
-        **_environment_without("REDIS_URL", "CELERY_BROKER_URL"),  # throttles in a file cache
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
-        "DATABASE_URL": url,
+    port = free_port()
+    env = portal_environment(
+        url,
+        var_dir,
+        without=("REDIS_URL", "CELERY_BROKER_URL"),  # throttles in a file cache
         # Connections outlive every phase (not renewed each minute), so each backend is still
         # there to have its CPU read when the phase ends.
-        "DATABASE_CONN_MAX_AGE": "3600",
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-any-deployment-0123456789",
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "HANDOFF_VAR_DIR": var_dir,
-        "MEDIA_ROOT": str(Path(var_dir) / "media"),
-        "HANDOFF_LOG_LEVEL": "WARNING",
-    }
-    command = [
-        *(sys.executable, "-m", "gunicorn", "portal.wsgi"),
-        *("--bind", f"127.0.0.1:{port}", "--workers", str(workers)),
-        *("--worker-class", "gthread", "--threads", str(threads), "--log-level", "warning"),
-    ]
+        DATABASE_CONN_MAX_AGE="3600",
+        MEDIA_ROOT=str(Path(var_dir) / "media"),
+    )
     say(f"Handoff: gunicorn, {workers} gthread x {threads} workers on 127.0.0.1:{port}, DEBUG off")
-    with _server(command, ROOT, env, Path(var_dir) / "gunicorn.log") as process:
-        _wait_until_up(port, "/healthz", process, "gunicorn")
-        yield port, process.pid
+    with portal_gunicorn(
+        port, workers, threads, env, var_dir, start_seconds=SERVER_START_SECONDS, ignore=(PROBE,)
+    ) as pid:
+        yield port, pid
 
 
 def _require_mlflow_api(port: int) -> None:
@@ -364,122 +357,20 @@ def _mlflow_version(binary: str) -> str:
 @contextmanager
 def _mlflow(binary: str, workers: int) -> Iterator[Side]:
     with tempfile.TemporaryDirectory(prefix="mlflow_bench_") as home:
-        port = _free_port()
+        port = free_port()
         command = [
             *(binary, "server", "--backend-store-uri", f"sqlite:///{home}/mlflow.db"),
             *("--artifacts-destination", f"{home}/artifacts"),
             *("--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)),
         ]
         say(f"MLflow: mlflow server, {workers} workers on 127.0.0.1:{port}, SQLite in {home}")
-        with _server(command, Path(home), _mlflow_env(), Path(home) / "server.log") as process:
-            _wait_until_up(port, "/health", process, "mlflow server")
+        with server(command, Path(home), _mlflow_env(), Path(home) / "server.log") as process:
+            wait_until_up(port, "/health", process, "mlflow server", SERVER_START_SECONDS)
             yield Side("mlflow", port, process.pid)
 
 
 def _mlflow_env() -> dict[str, str]:
-    return {**_environment_without("MLFLOW_TRACKING_TOKEN", "MLFLOW_TRACKING_URI"), **NO_TELEMETRY}
-
-
-# Servers --------------------------------------------------------------------------------
-
-
-@contextmanager
-def _server(
-    command: list[str], cwd: Path, env: dict[str, str], log: Path
-) -> Iterator[subprocess.Popen[bytes]]:
-    """A server in a session of its own, so stopping it stops the workers it forked; its
-    output goes to ``log``, whose end is shown if it fails."""
-    with log.open("wb") as output:
-        process = subprocess.Popen(  # noqa: S603
-            command,
-            cwd=cwd,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            yield process
-        except BaseException:
-            _show_tail(log)
-            raise
-        finally:
-            _stop(process)
-            _show_oddities(log)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    for sig, wait in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
-        try:
-            os.killpg(process.pid, sig)  # the group we started, led by this process
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=wait)
-        except subprocess.TimeoutExpired:
-            continue
-        _wait_for_group(process.pid, wait)
-        if not _group_alive(process.pid):
-            return
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def _wait_for_group(pgid: int, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while _group_alive(pgid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-
-
-def _show_tail(log: Path) -> None:
-    lines = log.read_text(errors="replace").splitlines()[-30:]
-    if lines:
-        say(f"--- last lines of {log.name} ---\n" + "\n".join(lines))
-
-
-def _show_oddities(log: Path) -> None:
-    """Warnings and errors the server wrote, but for the 401 of ``_require_mlflow_api``."""
-    marks = ("warning", "error", "traceback", "exception", "critical")
-    odd = [
-        line
-        for line in log.read_text(errors="replace").splitlines()
-        if any(mark in line.lower() for mark in marks) and PROBE not in line
-    ]
-    if odd:
-        shown = "\n".join(f"  {line}" for line in list(dict.fromkeys(odd))[:10])
-        say(f"{log.name}: {len(odd)} lines of warnings or errors, the first:\n{shown}")
-
-
-def _environment_without(*names: str) -> dict[str, str]:
-    return {key: value for key, value in os.environ.items() if key not in names}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_until_up(port: int, path: str, process: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{what} stopped with exit code {process.returncode}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", path)
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"{what} did not answer {path} within {SERVER_START_SECONDS} s")
+    return {**environment_without("MLFLOW_TRACKING_TOKEN", "MLFLOW_TRACKING_URI"), **NO_TELEMETRY}
 
 
 # CPU ------------------------------------------------------------------------------------
