@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
 from django.utils.http import url_has_allowed_host_and_scheme
+
+from portal.api.errors import DATABASE_DOWN, RETRY_AFTER_SECONDS
+from portal.request_id import current_request_id
 
 MAX_ADMINS_SHOWN = 3
 
@@ -39,3 +45,27 @@ def back_link(request: HttpRequest) -> str:
             continue
         return path
     return "/"
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """500, or 503 with Retry-After when the database is out of reach (the API says the same
+    in JSON). Rendered without the request: its session and user may be what failed."""
+    if isinstance(sys.exc_info()[1], DATABASE_DOWN):
+        context = {
+            "title": "Back in a moment",
+            "message": "Handoff cannot reach its database right now.",
+            "advice": "Nothing you sent was half-saved. Try again in a few seconds.",
+        }
+        status = 503
+    else:
+        context = {
+            "title": "Something went wrong",
+            "message": "Handoff failed to answer this request.",
+            "advice": "Try again; if it keeps failing, tell an administrator.",
+        }
+        status = 500
+    html = render_to_string("server_error.html", {**context, "request_id": current_request_id()})
+    response = HttpResponse(html, status=status)
+    if status == 503:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

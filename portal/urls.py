@@ -15,6 +15,7 @@ from portal.system import views as system_views
 
 API_PREFIX = "api/v1/"
 handler403 = "portal.errors.forbidden"
+handler500 = "portal.errors.server_error"
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -39,6 +39,16 @@ team.members.add(alice)
 model = create_model(actor=alice, name="scorer", title="Scorer", team=team)
 create_version(actor=alice, model=model, version="1.0.0")
 print(create_key(actor=alice, team=team, name="svc", model=model, scopes=["predictions:write"])[1])
+
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from portal.sessions import SessionStore
+
+session = SessionStore()
+session[SESSION_KEY] = str(alice.pk)
+session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+session[HASH_SESSION_KEY] = alice.get_session_auth_hash()
+session.create()
+print(session.session_key)
 """
 COUNT = "from feedback.models import PredictionLog; print(PredictionLog.objects.count())"
 
@@ -75,10 +85,11 @@ def manage(cluster: PrivatePostgres, *args: str) -> str:
 
 
 @pytest.fixture
-def portal(cluster: PrivatePostgres, tmp_path: Path) -> Iterator[tuple[Gunicorn, str]]:
-    """gunicorn on the cluster's migrated database, and an ingestion key for scorer."""
+def portal(cluster: PrivatePostgres, tmp_path: Path) -> Iterator[tuple[Gunicorn, str, str]]:
+    """gunicorn on the cluster's migrated database, an ingestion key for scorer and the
+    session cookie of alice, signed in."""
     manage(cluster, "migrate", "-v0")
-    secret = manage(cluster, "shell", "-c", SETUP).splitlines()[-1]
+    secret, session = manage(cluster, "shell", "-c", SETUP).splitlines()[-2:]
     server = Gunicorn(
         env={
             "DATABASE_URL": cluster.url(DATABASE),
@@ -91,7 +102,7 @@ def portal(cluster: PrivatePostgres, tmp_path: Path) -> Iterator[tuple[Gunicorn,
     )
     server.start()
     try:
-        yield server, secret
+        yield server, secret, session
     finally:
         server.stop()
 
@@ -110,11 +121,13 @@ def batch(first: int, size: int) -> list[dict[str, object]]:
 
 
 def test_the_portal_answers_503_while_postgres_is_down_and_recovers_without_a_restart(
-    cluster: PrivatePostgres, portal: tuple[Gunicorn, str], outcome: Outcome
+    cluster: PrivatePostgres, portal: tuple[Gunicorn, str, str], outcome: Outcome
 ) -> None:
-    server, secret = portal
+    server, secret, session = portal
     key = {"Authorization": f"ApiKey {secret}"}
-    # given: a batch stored while the database is up
+    signed_in = {"Cookie": f"sessionid={session}"}
+    # given: a batch stored and a page read while the database is up
+    assert server.request("GET", "/models/", headers=signed_in)[0] == 200
     status, _, body = server.request("POST", PREDICTIONS, batch(0, 100), key)
     assert (status, body["accepted"]) == (200, 100), body
 
@@ -132,6 +145,9 @@ def test_the_portal_answers_503_while_postgres_is_down_and_recovers_without_a_re
     assert int(headers["Retry-After"]) > 0
     assert "database" in body["errors"]["detail"][0].lower(), body
     assert server.request("GET", "/healthz")[0] == 200  # the process itself is alive
+    status, headers_of_page, page = server.request("GET", "/models/", headers=signed_in)
+    assert status == 503 and "cannot reach its database" in page, (status, page)
+    assert int(headers_of_page["Retry-After"]) > 0
 
     # when: PostgreSQL is back a few seconds later, with the same gunicorn processes
     time.sleep(max(0.0, 3 - (time.monotonic() - stopped_at)))
@@ -148,10 +164,12 @@ def test_the_portal_answers_503_while_postgres_is_down_and_recovers_without_a_re
     assert (status, body["accepted"], body["duplicates"]) == (200, 0, 200), body
     assert server.process is not None and server.process.pid == pid
     assert server.process.poll() is None
+    assert server.request("GET", "/models/", headers=signed_in)[0] == 200
     rows = int(manage(cluster, "shell", "-c", COUNT).splitlines()[-1])
     assert rows == 200
     outcome(
-        f"PostgreSQL stopped {down_for:.1f} s: /readyz 503 naming the database, ingestion 503 "
-        f"with Retry-After {headers['Retry-After']} s; ready again {recovered_after:.1f} s "
-        f"after the start, no restart, resend stored once: {rows} rows for 200 sent"
+        f"PostgreSQL stopped {down_for:.1f} s: /readyz 503 naming the database, ingestion and "
+        f"pages 503 with Retry-After {headers['Retry-After']} s; ready again "
+        f"{recovered_after:.1f} s after the start, no restart, resend stored once: "
+        f"{rows} rows for 200 sent"
     )
