@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import messages
@@ -21,6 +21,7 @@ from django.utils import timezone
 from django_htmx.middleware import HtmxDetails
 
 from portal.concurrency import StaleEdit
+from portal.jobs import Job
 from portal.services.audit import events_for
 from portal.textdiff import FieldDifference, field_differences
 from portal.uploads import limit_message, upload_too_large
@@ -70,6 +71,36 @@ def report_outcome(request: HttpRequest, action: Callable[[], object], success: 
         return False
     messages.success(request, success)
     return True
+
+
+J = TypeVar("J", bound=Job)
+
+
+def cancel_job(
+    request: HtmxHttpRequest,
+    job: J,
+    cancel: Callable[[J], J],
+    *,
+    cancelled: str,
+    stopping: str,
+    panel: Callable[[J], HttpResponse],
+    back_to: Any = None,
+) -> HttpResponse:
+    """A job's Cancel button. htmx gets the job's panel (its state says what happened); a
+    plain form gets the service's answer as a page message and goes back to ``back_to`` (the
+    job's own page by default). ``cancelled``: the message when no worker had it, so it
+    ended at once; ``stopping``: when a worker stops at its next step."""
+    try:
+        job = cancel(job)
+    except ValidationError as exc:
+        notice, level = " ".join(exc.messages), messages.ERROR
+    else:
+        notice, level = (cancelled if job.is_final else stopping), messages.SUCCESS
+    if wants_fragment(request):
+        return panel(job)
+    messages.add_message(request, level, notice)
+    page: Any = back_to or job  # every kind of job has a page (get_absolute_url)
+    return redirect(page)
 
 
 @dataclass(frozen=True)

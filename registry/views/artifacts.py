@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget
 
-from portal.web import HtmxHttpRequest, upload_refusal, wants_fragment
+from portal.web import HtmxHttpRequest, cancel_job, upload_refusal, wants_fragment
 from registry.downloads import artifact_response
 from registry.forms import ArtifactForm
 from registry.models import Artifact, ModelVersion
@@ -67,18 +67,15 @@ def artifact_cancel(request: HtmxHttpRequest, name: str, version: str) -> HttpRe
     artifact = _artifact(found)
     if artifact is None:
         raise Http404("This version has no artifact.")
-    try:
-        cancelled = cancel_validation(actor=request.user, artifact=artifact)
-    except ValidationError as exc:
-        notice, level = " ".join(exc.messages), messages.ERROR
-    else:
-        final = cancelled.is_final
-        notice = "Validation cancelled." if final else "Validation stops at its next step."
-        level = messages.SUCCESS
-    if wants_fragment(request):
-        return _status(request, found)  # the job's state says what happened
-    messages.add_message(request, level, notice)
-    return redirect(found)
+    return cancel_job(
+        request,
+        artifact,
+        lambda job: cancel_validation(actor=request.user, artifact=job),
+        cancelled="Validation cancelled.",
+        stopping="Validation stops at its next step.",
+        panel=lambda _: _status(request, found),  # the panel reads the artifact afresh
+        back_to=found,
+    )
 
 
 def _status(request: HtmxHttpRequest, found: ModelVersion) -> HttpResponse:

@@ -19,6 +19,7 @@ from portal.uploads import upload_limit
 from portal.web import (
     HtmxHttpRequest,
     apply_service_errors,
+    cancel_job,
     submit,
     upload_refusal,
     wants_fragment,
@@ -122,19 +123,14 @@ def dataset_job(request: HtmxHttpRequest, name: str, version: str) -> HttpRespon
 @require_POST
 def dataset_cancel(request: HtmxHttpRequest, name: str, version: str) -> HttpResponse:
     """Stop the profiling (the team's Data scientists and Engineers); answers like the poll."""
-    dataset = get_dataset(name, version)
-    try:
-        dataset = cancel_profiling(actor=request.user, dataset=dataset)
-    except ValidationError as exc:
-        notice, level = " ".join(exc.messages), messages.ERROR
-    else:
-        final = dataset.is_final
-        notice = "Profiling cancelled." if final else "Profiling stops after its current batch."
-        level = messages.SUCCESS
-    if wants_fragment(request):
-        return _job(request, dataset)  # the job's state says what happened
-    messages.add_message(request, level, notice)
-    return redirect(dataset)
+    return cancel_job(
+        request,
+        get_dataset(name, version),
+        lambda dataset: cancel_profiling(actor=request.user, dataset=dataset),
+        cancelled="Profiling cancelled.",
+        stopping="Profiling stops after its current batch.",
+        panel=lambda dataset: _job(request, dataset),
+    )
 
 
 def _job(request: HtmxHttpRequest, dataset: Dataset) -> HttpResponse:

@@ -6,11 +6,10 @@ import re
 from typing import Any
 
 from django import forms
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -18,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRefresh
 
 from portal.jobs import JobStatus
-from portal.web import HtmxHttpRequest, submit, wants_fragment
+from portal.web import HtmxHttpRequest, cancel_job, submit, wants_fragment
 from registry.choices import ArtifactStatus
 from registry.evaluation import charts
 from registry.evaluation.models import Dataset, DatasetKind, Evaluation
@@ -272,18 +271,14 @@ def evaluation_cancel(request: HtmxHttpRequest, name: str, version: str, pk: int
     """Stop the evaluation (its model's editors only); the worker stops between batches."""
     evaluation = get_evaluation(name, version, pk)
     _require_evaluate(request.user, evaluation.version)
-    try:
-        evaluation = cancel_evaluation(actor=request.user, evaluation=evaluation)
-    except ValidationError as exc:
-        notice, level = " ".join(exc.messages), messages.ERROR
-    else:
-        final = evaluation.is_final
-        notice = "Evaluation cancelled." if final else "The evaluation stops after its batch."
-        level = messages.SUCCESS
-    if wants_fragment(request):
-        return _job(request, evaluation)  # the job's state says what happened
-    messages.add_message(request, level, notice)
-    return redirect(evaluation)
+    return cancel_job(
+        request,
+        evaluation,
+        lambda job: cancel_evaluation(actor=request.user, evaluation=job),
+        cancelled="Evaluation cancelled.",
+        stopping="The evaluation stops after its batch.",
+        panel=lambda job: _job(request, job),
+    )
 
 
 def _job(request: HtmxHttpRequest, evaluation: Evaluation) -> HttpResponse:

@@ -4,13 +4,12 @@ columns, and open a column's histograms."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
-from portal.web import HtmxHttpRequest, wants_fragment
+from portal.web import HtmxHttpRequest, cancel_job, wants_fragment
 from registry.monitoring.models import DriftReport, MonitoringConfig
 from registry.monitoring.permissions import can_monitor, require_monitor
 from registry.monitoring.queries import column_chart, report_page, report_queryset
@@ -87,17 +86,14 @@ def report_cancel(request: HtmxHttpRequest, name: str, version: str, pk: int) ->
     """Stop the report (its model's editors only); the worker stops at its next step."""
     report = get_report(name, version, pk)
     require_monitor(request.user, report.version)
-    try:
-        report = _keeping_version(report, cancel_report(actor=request.user, report=report))
-    except ValidationError as exc:
-        notice, level = " ".join(exc.messages), messages.ERROR
-    else:
-        notice = "Report cancelled." if report.is_final else "The report stops at its next step."
-        level = messages.SUCCESS
-    if wants_fragment(request):
-        return _job(request, report)  # the job's state says what happened
-    messages.add_message(request, level, notice)
-    return redirect(report)
+    return cancel_job(
+        request,
+        report,
+        lambda job: _keeping_version(job, cancel_report(actor=request.user, report=job)),
+        cancelled="Report cancelled.",
+        stopping="The report stops at its next step.",
+        panel=lambda job: _job(request, job),
+    )
 
 
 def _keeping_version(before: DriftReport, after: DriftReport) -> DriftReport:
