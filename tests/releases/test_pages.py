@@ -551,13 +551,14 @@ def test_a_running_canary_shows_its_analysis_and_its_step_control_to_deployers_o
 ):
     from types import SimpleNamespace
 
-    from registry.releases import queries
+    # release_page reads canary_comparisons from the module it is defined in.
+    from registry.releases.queries import release_detail as page_queries
 
     release = _canary(alice, dora, versions, staging)
     worse = SimpleNamespace(
         label="Thumbs-up rate", guarding=True, worse=True, verdict="worse: 2.1 points lower"
     )
-    monkeypatch.setattr(queries, "canary_comparisons", lambda release: ([worse], ""))
+    monkeypatch.setattr(page_queries, "canary_comparisons", lambda release: ([worse], ""))
 
     html = _html(client_for(alice).get(_detail(release)))
     assert "Promote to 50%" in html
